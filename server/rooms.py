@@ -1,0 +1,434 @@
+"""Rooms: one loaded list document, its connections, presence, and the durable fan-out.
+
+Every incoming update is decoded and applied once, queued for commit, and broadcast only after
+the store has committed it. Updates released by one commit are merged into one message, encoded
+once for all receivers. A sync reply is computed when asked and released once everything it
+reflects is committed, so no peer ever sees state that a crash could lose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pycrdt import Doc, TransactionEvent, merge_updates
+
+from server.protocol import (
+    AwarenessEntry,
+    MessageType,
+    ProtocolError,
+    SyncType,
+    decode,
+    decode_awareness,
+    encode_awareness,
+    encode_awareness_update,
+    encode_sync,
+)
+from store import Store, Writer
+
+log = logging.getLogger("listok.rooms")
+
+EMPTY_UPDATE = b"\x00\x00"
+T = TypeVar("T")
+
+SendFn = Callable[[bytes], Awaitable[None]]
+CloseFn = Callable[[int, str], Awaitable[None]]
+
+
+class ReadOnlyError(ProtocolError):
+    """A read-only connection sent a document update."""
+
+
+class Connection:
+    """One socket's outgoing side: an ordered, bounded buffer drained by one task."""
+
+    def __init__(
+        self,
+        send: SendFn,
+        close: CloseFn,
+        *,
+        read_only: bool = False,
+        max_buffered: int = 32 << 20,
+        label: str = "",
+    ) -> None:
+        self._send = send
+        self._close = close
+        self.read_only = read_only
+        self.label = label
+        self.client_ids: set[int] = set()
+        self._out: deque[bytes] = deque()
+        self._buffered = 0
+        self._max_buffered = max_buffered
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.closed = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._pump(), name=f"listok-send-{self.label}")
+
+    def send(self, frame: bytes) -> None:
+        if self.closed:
+            return
+        self._out.append(frame)
+        self._buffered += len(frame)
+        if self._buffered > self._max_buffered:
+            log.warning("connection %s is not reading; closing it (1013)", self.label)
+            self.close_soon(1013, "receiver too slow")
+            return
+        self._wake.set()
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                if not self._out:
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                frame = self._out.popleft()
+                self._buffered -= len(frame)
+                await self._send(frame)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the peer is gone; the receive side notices and cleans up
+            self.closed = True
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._out.clear()
+        asyncio.get_running_loop().create_task(self._close_quietly(code, reason))
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._out.clear()
+        await self._close_quietly(code, reason)
+
+    async def _close_quietly(self, code: int, reason: str) -> None:
+        try:
+            await self._close(code, reason)
+        except Exception:
+            pass
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (bounded) until everything queued has been handed to the transport."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._out and not self.closed and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)
+
+    def stop(self) -> None:
+        self.closed = True
+        if self._task is not None:
+            self._task.cancel()
+
+
+class Presence:
+    """Awareness states of a room's clients, and which connection speaks for each."""
+
+    def __init__(self) -> None:
+        self.states: dict[int, tuple[int, str]] = {}
+
+    def apply(self, conn: Connection, entries: list[AwarenessEntry]) -> list[AwarenessEntry]:
+        accepted: list[AwarenessEntry] = []
+        for client_id, clock, state in entries:
+            current = self.states.get(client_id)
+            if current is not None:
+                cur_clock, cur_state = current
+                newer = clock > cur_clock
+                removal = clock == cur_clock and state == "null" and cur_state != "null"
+                if not (newer or removal):
+                    continue
+            self.states[client_id] = (clock, state)
+            conn.client_ids.add(client_id)
+            accepted.append((client_id, clock, state))
+        return accepted
+
+    def snapshot(self) -> list[AwarenessEntry]:
+        return [(cid, clock, state) for cid, (clock, state) in self.states.items() if state != "null"]
+
+    def remove(self, conn: Connection) -> list[AwarenessEntry]:
+        removed: list[AwarenessEntry] = []
+        for client_id in conn.client_ids:
+            current = self.states.pop(client_id, None)
+            if current is not None and current[1] != "null":
+                removed.append((client_id, current[0] + 1, "null"))
+        conn.client_ids.clear()
+        return removed
+
+
+@dataclass
+class _Pending:
+    seq: int
+    update: bytes | None = None  # a document update to broadcast
+    sender: Connection | None = None
+    reply_to: Connection | None = None  # a sync reply to one connection
+    frame: bytes = b""
+    done: list[asyncio.Future[None]] = field(default_factory=list)
+
+
+class Room:
+    def __init__(self, list_id: str, doc: Doc, writer: Writer, *, durable: bool = True) -> None:
+        self.list_id = list_id
+        self.doc = doc
+        self.writer = writer
+        self.durable = durable
+        self.conns: set[Connection] = set()
+        self.presence = Presence()
+        self._seq = 0
+        self._committed = 0
+        self._outbox: deque[_Pending] = deque()
+        self._flush_scheduled = False
+        self.on_empty: Callable[[Room], None] | None = None
+        self.on_update: Callable[[Room, bytes, Any], None] | None = None
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def idle(self) -> bool:
+        """Nothing applied in memory is waiting to be committed or sent."""
+        return self._committed == self._seq and not self._outbox
+
+    # -- connections ---------------------------------------------------------------------
+
+    def join(self, conn: Connection) -> None:
+        self.conns.add(conn)
+        conn.start()
+        conn.send(encode_sync(SyncType.STEP1, self.doc.get_state()))
+        present = self.presence.snapshot()
+        if present:
+            conn.send(encode_awareness(encode_awareness_update(present)))
+
+    def leave(self, conn: Connection) -> None:
+        if conn not in self.conns:
+            return
+        self.conns.discard(conn)
+        conn.stop()
+        removed = self.presence.remove(conn)
+        if removed:
+            self._broadcast(encode_awareness(encode_awareness_update(removed)), exclude=None)
+        if not self.conns and self.on_empty is not None:
+            self.on_empty(self)
+
+    # -- incoming ------------------------------------------------------------------------
+
+    def receive(self, conn: Connection, frame: bytes) -> None:
+        message = decode(frame)
+        if message.type is MessageType.SYNC:
+            if message.sync_type is SyncType.STEP1:
+                self._reply_step2(conn, message.payload)
+            else:
+                if conn.read_only:
+                    if message.payload == EMPTY_UPDATE or message.sync_type is SyncType.STEP2:
+                        return  # a read-only client's step 2 carries nothing we accept
+                    raise ReadOnlyError("read-only connection sent an update")
+                self._receive_update(conn, message.payload)
+        elif message.type is MessageType.AWARENESS:
+            self._receive_awareness(conn, message.payload)
+        elif message.type is MessageType.QUERY_AWARENESS:
+            present = self.presence.snapshot()
+            conn.send(encode_awareness(encode_awareness_update(present)))
+        # AUTH messages are server -> client only; a client's is ignored.
+
+    def _reply_step2(self, conn: Connection, state_vector: bytes) -> None:
+        try:
+            update = self.doc.get_update(state_vector)
+        except ValueError as exc:
+            raise ProtocolError("invalid state vector") from exc
+        frame = encode_sync(SyncType.STEP2, update)
+        if self._committed == self._seq:
+            conn.send(frame)
+        else:
+            self._outbox.append(_Pending(self._seq, reply_to=conn, frame=frame))
+
+    def _receive_update(self, conn: Connection | None, update: bytes) -> None:
+        if update == EMPTY_UPDATE:
+            return
+        try:
+            self.doc.apply_update(update)
+        except ValueError as exc:
+            raise ProtocolError("invalid update") from exc
+        self._queue_update(update, conn)
+
+    def _queue_update(self, update: bytes, sender: Connection | None) -> asyncio.Future[None]:
+        self._seq += 1
+        seq = self._seq
+        fut = self.writer.append(self.list_id, update)
+        entry = _Pending(seq, update=update, sender=sender)
+        self._outbox.append(entry)
+        if self.on_update is not None:
+            self.on_update(self, update, sender)
+        if self.durable:
+            fut.add_done_callback(lambda f: self._committed_up_to(seq, f))
+        else:
+            self._committed_up_to(seq, None)
+        return fut
+
+    def _committed_up_to(self, seq: int, fut: asyncio.Future[None] | None) -> None:
+        if fut is not None and not fut.cancelled() and fut.exception() is not None:
+            log.error("list %s: update %d was not committed: %s", self.list_id, seq,
+                      fut.exception())
+        if seq > self._committed:
+            self._committed = seq
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        updates: list[bytes] = []
+        senders: set[Connection | None] = set()
+        while self._outbox and self._outbox[0].seq <= self._committed:
+            entry = self._outbox.popleft()
+            if entry.update is not None:
+                updates.append(entry.update)
+                senders.add(entry.sender)
+            elif entry.reply_to is not None:
+                entry.reply_to.send(entry.frame)
+        if not updates:
+            return
+        merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
+        exclude = next(iter(senders)) if len(senders) == 1 else None
+        self._broadcast(encode_sync(SyncType.UPDATE, merged), exclude=exclude)
+
+    def _receive_awareness(self, conn: Connection, payload: bytes) -> None:
+        accepted = self.presence.apply(conn, decode_awareness(payload))
+        if accepted:
+            self._broadcast(encode_awareness(encode_awareness_update(accepted)), exclude=conn)
+
+    def _broadcast(self, frame: bytes, *, exclude: Connection | None) -> None:
+        for conn in self.conns:
+            if conn is not exclude:
+                conn.send(frame)
+
+    # -- server-side changes ---------------------------------------------------------------
+
+    async def change(self, fn: Callable[[Doc], T], origin: str = "server") -> T:
+        """Run fn in one transaction on the document; return once the change is committed."""
+        captured: list[bytes] = []
+
+        def capture(event: TransactionEvent) -> None:
+            captured.append(event.update)
+
+        subscription = self.doc.observe(capture)
+        try:
+            with self.doc.transaction(origin=origin):
+                result = fn(self.doc)
+        finally:
+            self.doc.unobserve(subscription)
+        updates = [u for u in captured if u != EMPTY_UPDATE]
+        if updates:
+            await self._queue_update(merge_updates(*updates) if len(updates) > 1 else updates[0],
+                                     None)
+        return result
+
+
+class Rooms:
+    """The registry of loaded lists: load once (however many join at once), unload when idle."""
+
+    def __init__(self, store: Store, writer: Writer, *, idle_unload: float, durable: bool) -> None:
+        self.store = store
+        self.writer = writer
+        self.idle_unload = idle_unload
+        self.durable = durable
+        self._rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Task[Room | None]] = {}
+        self._unload_timers: dict[str, asyncio.TimerHandle] = {}
+        self.on_room_created: Callable[[Room], None] | None = None
+
+    def __len__(self) -> int:
+        return len(self._rooms)
+
+    def loaded(self, list_id: str) -> Room | None:
+        return self._rooms.get(list_id)
+
+    async def get(self, list_id: str) -> Room | None:
+        room = self._rooms.get(list_id)
+        if room is None:
+            task = self._loading.get(list_id)
+            if task is None:
+                task = asyncio.create_task(self._load(list_id), name=f"listok-load-{list_id}")
+                self._loading[list_id] = task
+            room = await asyncio.shield(task)
+            if room is None:
+                return None
+        self._cancel_unload(list_id)
+        if not room.conns:
+            self._schedule_unload(room)
+        return room
+
+    async def _load(self, list_id: str) -> Room | None:
+        try:
+            record = await asyncio.to_thread(self.store.get_list, list_id)
+            if record is None:
+                return None
+            updates = await asyncio.to_thread(self.store.load, list_id)
+            doc = Doc()
+            _apply_all(doc, updates, list_id)
+            room = Room(list_id, doc, self.writer, durable=self.durable)
+            room.on_empty = self._schedule_unload
+            self._rooms[list_id] = room
+            if self.on_room_created is not None:
+                self.on_room_created(room)
+            return room
+        finally:
+            self._loading.pop(list_id, None)
+
+    def _schedule_unload(self, room: Room) -> None:
+        self._cancel_unload(room.list_id)
+        loop = asyncio.get_running_loop()
+        self._unload_timers[room.list_id] = loop.call_later(
+            self.idle_unload, self._maybe_unload, room.list_id
+        )
+
+    def _cancel_unload(self, list_id: str) -> None:
+        timer = self._unload_timers.pop(list_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _maybe_unload(self, list_id: str) -> None:
+        self._unload_timers.pop(list_id, None)
+        room = self._rooms.get(list_id)
+        if room is None or room.conns:
+            return
+        if not room.idle:
+            self._schedule_unload(room)
+            return
+        del self._rooms[list_id]
+        log.debug("list %s unloaded", list_id)
+
+    def forget(self, list_id: str) -> Room | None:
+        """Drop a list from memory now (after it was deleted)."""
+        self._cancel_unload(list_id)
+        return self._rooms.pop(list_id, None)
+
+    def all(self) -> list[Room]:
+        return list(self._rooms.values())
+
+    async def close(self, code: int = 1001, reason: str = "server shutting down") -> None:
+        for timer in self._unload_timers.values():
+            timer.cancel()
+        self._unload_timers.clear()
+        conns = [conn for room in self._rooms.values() for conn in room.conns]
+        await asyncio.gather(*(conn.drain(1.0) for conn in conns))
+        await asyncio.gather(*(conn.close(code, reason) for conn in conns))
+
+
+def _apply_all(doc: Doc, updates: list[bytes], list_id: str) -> None:
+    if not updates:
+        return
+    try:
+        doc.apply_update(merge_updates(*updates) if len(updates) > 1 else updates[0])
+        return
+    except ValueError:
+        log.error("list %s: stored history does not merge; applying updates one by one", list_id)
+    for index, update in enumerate(updates):
+        try:
+            doc.apply_update(update)
+        except ValueError:
+            log.error("list %s: stored update #%d cannot be applied; skipped", list_id, index)

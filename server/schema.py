@@ -1,0 +1,164 @@
+"""THE list document schema: root names, item fields and the helpers every part uses.
+
+A list is one Yjs document with two roots:
+- ``meta``: Y.Map with ``title`` (string) and ``created_at`` (ms since epoch);
+- ``items``: Y.Map from item id to a nested Y.Map, one entry per field, so that two people
+  editing different fields of one item both keep their change.
+
+The browser mirrors this in ``client/src/schema.js``; docs/schema.md documents it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any, Final
+
+from fractional_indexing import generate_key_between
+from pycrdt import Doc, Map
+
+META: Final = "meta"
+ITEMS: Final = "items"
+
+CATEGORIES: Final = (
+    "produce",
+    "dairy",
+    "bakery",
+    "meat",
+    "fish",
+    "frozen",
+    "pantry",
+    "drinks",
+    "snacks",
+    "household",
+    "personal_care",
+    "other",
+)
+
+NAME_MAX: Final = 200
+TITLE_MAX: Final = 200
+ITEM_FIELDS: Final = (
+    "name",
+    "qty",
+    "unit",
+    "note",
+    "category",
+    "checked",
+    "checked_at",
+    "order",
+    "created_at",
+    "updated_at",
+    "created_by",
+)
+
+_ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_item_id() -> str:
+    """16 url-safe random characters (96 bits)."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+
+
+def meta(doc: Doc) -> Map[Any]:
+    return doc.get(META, type=Map)
+
+
+def items(doc: Doc) -> Map[Any]:
+    return doc.get(ITEMS, type=Map)
+
+
+def new_list_update(title: str, created_at: int) -> bytes:
+    """The first update of a list: its meta written by the server."""
+    doc = Doc()
+    m = meta(doc)
+    with doc.transaction(origin="server"):
+        m["title"] = title
+        m["created_at"] = created_at
+    items(doc)
+    return doc.get_update()
+
+
+def order_after(last: str | None) -> str:
+    return str(generate_key_between(last, None))
+
+
+def order_between(before: str | None, after: str | None) -> str:
+    return str(generate_key_between(before, after))
+
+
+def new_item(
+    name: str,
+    *,
+    order: str,
+    qty: float | None = None,
+    unit: str | None = None,
+    note: str = "",
+    category: str = "",
+    created_by: str = "",
+    at: int | None = None,
+) -> dict[str, Any]:
+    stamp = now_ms() if at is None else at
+    return {
+        "name": name,
+        "qty": qty,
+        "unit": unit,
+        "note": note,
+        "category": category,
+        "checked": False,
+        "checked_at": None,
+        "order": order,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "created_by": created_by,
+    }
+
+
+def add_item(doc: Doc, fields: dict[str, Any], item_id: str | None = None) -> str:
+    item_id = item_id or new_item_id()
+    items(doc)[item_id] = Map(fields)
+    return item_id
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def item_to_json(item_id: str, item: Any) -> dict[str, Any]:
+    data = item.to_py() if isinstance(item, Map) else dict(item or {})
+    out: dict[str, Any] = {"id": item_id}
+    for field in ITEM_FIELDS:
+        out[field] = _plain(data.get(field))
+    out["name"] = out["name"] if isinstance(out["name"], str) else ""
+    out["order"] = out["order"] if isinstance(out["order"], str) else ""
+    out["checked"] = bool(out["checked"])
+    for text_field in ("note", "category", "created_by"):
+        if not isinstance(out[text_field], str):
+            out[text_field] = ""
+    return out
+
+
+def sort_key(item: dict[str, Any]) -> tuple[str, str]:
+    return (item["order"], item["id"])
+
+
+def list_items(doc: Doc) -> list[dict[str, Any]]:
+    out = [item_to_json(item_id, item) for item_id, item in items(doc).items()]
+    out.sort(key=sort_key)
+    return out
+
+
+def list_to_json(list_id: str, doc: Doc) -> dict[str, Any]:
+    m = meta(doc)
+    title = m.get("title")
+    return {
+        "id": list_id,
+        "title": title if isinstance(title, str) else "",
+        "created_at": _plain(m.get("created_at")),
+        "items": list_items(doc),
+    }

@@ -1,0 +1,68 @@
+"""Frozen settings, read from LISTOK_* environment variables and `listok serve` flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./data")
+    # A frame larger than this closes its connection with 1009.
+    max_message_bytes: int = 2 * 1024 * 1024
+    # A connection that answers no ping for this long is closed and its presence removed.
+    liveness_timeout: float = 30.0
+    # A list stays in memory this long after its last client left.
+    idle_unload_seconds: float = 30.0
+    # Fold the update log into a snapshot past this many updates or bytes of tail.
+    compact_updates: int = 500
+    compact_bytes: int = 1024 * 1024
+    # SQLite PRAGMA synchronous: FULL survives power loss, NORMAL survives a process crash.
+    synchronous: str = "FULL"
+    # Benchmark flag only: broadcast before the commit instead of after it.
+    durable_broadcast: bool = True
+    client_dir: Path = _ROOT / "client" / "dist"
+    log_level: str = "info"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "listok.db"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"LISTOK_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.type, raw, f.name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+def _convert(kind: Any, raw: str, name: str) -> Any:
+    kind = str(kind)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError as exc:
+        raise SystemExit(f"LISTOK_{name.upper()}: invalid value {raw!r}") from exc
+    return raw

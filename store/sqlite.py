@@ -1,0 +1,207 @@
+"""SQLite backend: WAL, an append log of Yjs updates, and snapshots folded by compaction."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pycrdt import Doc
+from sqlite_utils import Database
+
+from store.base import ListRecord, StoreError
+from store.migrations import migrations
+
+log = logging.getLogger("listok.store")
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+@dataclass
+class _Tail:
+    count: int
+    size: int
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class SQLiteStore:
+    """One database file for all lists. Writes go through a single connection (one writer thread)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: str = "FULL",
+        compact_updates: int = 500,
+        compact_bytes: int = 1 << 20,
+    ) -> None:
+        if synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise StoreError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
+        self.path = path
+        self.synchronous = synchronous.upper()
+        self.compact_updates = compact_updates
+        self.compact_bytes = compact_bytes
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._write = self._connect(check_same_thread=False)
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._tails: dict[str, _Tail] = {}
+        db = Database(self._write)
+        db.enable_wal()
+        migrations.apply(db)
+
+    def _connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=check_same_thread, timeout=10
+        )
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            conn = self._write
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def create_list(self, list_id: str, created_at: int, initial_update: bytes) -> bool:
+        with self._transaction() as conn:
+            exists = conn.execute("SELECT 1 FROM lists WHERE id = ?", (list_id,)).fetchone()
+            if exists:
+                return False
+            conn.execute("INSERT INTO lists (id, created_at) VALUES (?, ?)", (list_id, created_at))
+            conn.execute(
+                "INSERT INTO updates (list_id, data, created_at) VALUES (?, ?, ?)",
+                (list_id, initial_update, _now_ms()),
+            )
+        self._tails[list_id] = _Tail(1, len(initial_update))
+        return True
+
+    def get_list(self, list_id: str) -> ListRecord | None:
+        row = (
+            self._reader()
+            .execute("SELECT id, created_at FROM lists WHERE id = ?", (list_id,))
+            .fetchone()
+        )
+        return ListRecord(row[0], row[1]) if row else None
+
+    def list_ids(self) -> list[str]:
+        rows = self._reader().execute("SELECT id FROM lists ORDER BY created_at, id").fetchall()
+        return [r[0] for r in rows]
+
+    def load(self, list_id: str) -> list[bytes]:
+        conn = self._reader()
+        conn.execute("BEGIN")
+        try:
+            snap = conn.execute(
+                "SELECT state, last_update_id FROM snapshots WHERE list_id = ?", (list_id,)
+            ).fetchone()
+            after = snap[1] if snap else 0
+            rows = conn.execute(
+                "SELECT data FROM updates WHERE list_id = ? AND id > ? ORDER BY id",
+                (list_id, after),
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        head = [bytes(snap[0])] if snap else []
+        return head + [bytes(r[0]) for r in rows]
+
+    def append(self, batch: Sequence[tuple[str, bytes]]) -> None:
+        if not batch:
+            return
+        now = _now_ms()
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO updates (list_id, data, created_at) VALUES (?, ?, ?)",
+                [(list_id, update, now) for list_id, update in batch],
+            )
+        for list_id, update in batch:
+            tail = self._tail(list_id)
+            tail.count += 1
+            tail.size += len(update)
+
+    def _tail(self, list_id: str) -> _Tail:
+        tail = self._tails.get(list_id)
+        if tail is None:
+            snap = self._write.execute(
+                "SELECT last_update_id FROM snapshots WHERE list_id = ?", (list_id,)
+            ).fetchone()
+            count, size = self._write.execute(
+                "SELECT count(*), coalesce(sum(length(data)), 0) FROM updates"
+                " WHERE list_id = ? AND id > ?",
+                (list_id, snap[0] if snap else 0),
+            ).fetchone()
+            tail = self._tails[list_id] = _Tail(count, size)
+        return tail
+
+    def needs_compaction(self, list_id: str) -> bool:
+        tail = self._tail(list_id)
+        return tail.count > self.compact_updates or tail.size > self.compact_bytes
+
+    def compact(self, list_id: str) -> None:
+        with self._transaction() as conn:
+            snap = conn.execute(
+                "SELECT state, last_update_id FROM snapshots WHERE list_id = ?", (list_id,)
+            ).fetchone()
+            after = snap[1] if snap else 0
+            rows = conn.execute(
+                "SELECT id, data FROM updates WHERE list_id = ? AND id > ? ORDER BY id",
+                (list_id, after),
+            ).fetchall()
+            if not rows:
+                return
+            doc = Doc()
+            if snap:
+                doc.apply_update(bytes(snap[0]))
+            for update_id, data in rows:
+                try:
+                    doc.apply_update(bytes(data))
+                except ValueError:
+                    log.error("list %s: update %s cannot be applied; kept out of snapshot",
+                              list_id, update_id)
+            last = rows[-1][0]
+            conn.execute(
+                "INSERT INTO snapshots (list_id, state, last_update_id, created_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT(list_id) DO UPDATE SET"
+                " state = excluded.state, last_update_id = excluded.last_update_id,"
+                " created_at = excluded.created_at",
+                (list_id, doc.get_update(), last, _now_ms()),
+            )
+            conn.execute("DELETE FROM updates WHERE list_id = ? AND id <= ?", (list_id, last))
+        self._tails[list_id] = _Tail(0, 0)
+
+    def delete_list(self, list_id: str) -> bool:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM updates WHERE list_id = ?", (list_id,))
+            conn.execute("DELETE FROM snapshots WHERE list_id = ?", (list_id,))
+            gone = conn.execute("DELETE FROM lists WHERE id = ?", (list_id,)).rowcount
+        self._tails.pop(list_id, None)
+        return gone > 0
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._write.close()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()

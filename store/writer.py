@@ -1,0 +1,136 @@
+"""One writer thread per store: group commits, then tell the event loop what is durable.
+
+Updates submitted while a transaction is being committed are committed together in the next
+one (group commit), so throughput grows with load while each update still waits for at most
+about two commits. Compaction runs on the same thread, after the commit that crossed the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from store.base import Store
+
+log = logging.getLogger("listok.store")
+
+T = TypeVar("T")
+
+_STOP = object()
+
+
+class Writer:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="listok-writer", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.commits = 0
+        self.last_commit_seconds = 0.0
+        self.on_commit: Callable[[int, float], None] | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._thread.start()
+
+    def append(self, list_id: str, update: bytes) -> asyncio.Future[None]:
+        """Queue an update; the future resolves once it is committed."""
+        assert self._loop is not None, "Writer.start() first"
+        fut: asyncio.Future[None] = self._loop.create_future()
+        self._queue.put((list_id, update, fut))
+        return fut
+
+    def run(self, fn: Callable[[Store], T]) -> asyncio.Future[T]:
+        """Run a write job on the writer thread, in order with the queued updates."""
+        assert self._loop is not None, "Writer.start() first"
+        fut: asyncio.Future[T] = self._loop.create_future()
+        self._queue.put((fn, fut))
+        return fut
+
+    async def stop(self) -> None:
+        """Commit everything queued, then stop the thread."""
+        if not self._thread.is_alive():
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if batch[-1] is _STOP:
+                batch.pop()
+                stopping = True
+            self._process(batch)
+
+    def _process(self, batch: list[Any]) -> None:
+        updates: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        for entry in batch:
+            if len(entry) == 3:
+                updates.append(entry)
+                continue
+            self._commit(updates)
+            updates = []
+            fn, fut = entry
+            try:
+                self._resolve([(fut, fn(self.store), None)])
+            except Exception as exc:
+                self._resolve([(fut, None, exc)])
+        self._commit(updates)
+
+    def _commit(self, updates: list[tuple[str, bytes, asyncio.Future[None]]]) -> None:
+        if not updates:
+            return
+        import time
+
+        started = time.perf_counter()
+        error: Exception | None = None
+        try:
+            self.store.append([(list_id, update) for list_id, update, _ in updates])
+        except Exception as exc:
+            log.exception("commit of %d updates failed", len(updates))
+            error = exc
+        elapsed = time.perf_counter() - started
+        self.commits += 1
+        self.last_commit_seconds = elapsed
+        self._resolve([(fut, None, error) for _, _, fut in updates])
+        if self.on_commit is not None:
+            self.on_commit(len(updates), elapsed)
+        if error is None:
+            for list_id in dict.fromkeys(list_id for list_id, _, _ in updates):
+                self._maybe_compact(list_id)
+
+    def _maybe_compact(self, list_id: str) -> None:
+        try:
+            if self.store.needs_compaction(list_id):
+                self.store.compact(list_id)
+        except Exception:
+            log.exception("compaction of list %s failed; the update log is intact", list_id)
+
+    def _resolve(self, results: list[tuple[asyncio.Future[Any], Any, Exception | None]]) -> None:
+        assert self._loop is not None
+        if not results:
+            return
+        try:
+            self._loop.call_soon_threadsafe(_settle, results)
+        except RuntimeError:  # the loop is closed: nobody is waiting any more
+            pass
+
+
+def _settle(results: list[tuple[asyncio.Future[Any], Any, Exception | None]]) -> None:
+    for fut, value, error in results:
+        if fut.done():
+            continue
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(value)

@@ -1,0 +1,256 @@
+"""Test support: a real server process, deadline waits, and real clients (pycrdt and Node)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from pycrdt import (
+    Doc,
+    TransactionEvent,
+    YMessageType,
+    create_sync_message,
+    create_update_message,
+    handle_sync_message,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_DIR = ROOT / "tests" / "node"
+
+
+async def wait_for(
+    predicate: Callable[[], Any | Awaitable[Any]], timeout: float = 10.0, what: str = "condition"
+) -> Any:
+    """Poll until predicate() is truthy; fail after the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value) or isinstance(value, Awaitable):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class ServerProcess:
+    """`listok serve` in a subprocess on a port bound to 0, with its own data dir."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.env = env or {}
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.log_path = data_dir / "server.log"
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://") + "/sync"
+
+    def start(self, timeout: float = 20.0) -> ServerProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "LISTOK_LOG_LEVEL": "info", **self.env}
+        log = self.log_path.open("a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", "0",
+             "--data-dir", str(self.data_dir)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("listok listening on "):
+                self.url = line.split()[-1]
+                return self
+        raise AssertionError(f"server did not start: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> float:
+        """Send sig and wait; returns the seconds it took to exit."""
+        if self.proc is None or self.proc.poll() is not None:
+            return 0.0
+        started = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"server ignored signal {sig} for {timeout}s") from None
+        return time.monotonic() - started
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def restart(self) -> ServerProcess:
+        self.stop()
+        return self.start()
+
+    # -- HTTP helpers --------------------------------------------------------------------
+
+    def create_list(self, title: str = "Groceries") -> str:
+        response = httpx.post(f"{self.url}/api/lists", json={"title": title})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    def get_list(self, list_id: str) -> dict[str, Any]:
+        response = httpx.get(f"{self.url}/api/lists/{list_id}")
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+
+class PyClient:
+    """A pycrdt document synced over a real WebSocket with pycrdt's own sync functions."""
+
+    def __init__(self, ws_url: str, list_id: str) -> None:
+        self.url = f"{ws_url}/{list_id}"
+        self.doc = Doc()
+        self.ws: Any = None
+        self.synced = asyncio.Event()
+        self.frames: list[bytes] = []
+        self.close_code: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._sub: Any = None
+
+    async def __aenter__(self) -> PyClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def connect(self) -> None:
+        self.ws = await websockets.connect(self.url, max_size=None)
+        self.synced = asyncio.Event()
+        self._sub = self.doc.observe(self._on_change)
+        await self.ws.send(create_sync_message(self.doc))
+        self._task = asyncio.create_task(self._receive())
+
+    def _on_change(self, event: TransactionEvent) -> None:
+        if event.update != b"\x00\x00" and self.ws is not None:
+            origin = getattr(event, "origin", None)
+            if origin != "remote":
+                asyncio.get_running_loop().create_task(self._send(create_update_message(event.update)))
+
+    async def _send(self, frame: bytes) -> None:
+        try:
+            await self.ws.send(frame)
+        except websockets.ConnectionClosed:
+            pass
+
+    async def _receive(self) -> None:
+        try:
+            async for frame in self.ws:
+                self.frames.append(frame)
+                if frame[0] == YMessageType.SYNC:
+                    with self.doc.transaction(origin="remote"):
+                        reply = handle_sync_message(frame[1:], self.doc)
+                    if frame[1] == 1:
+                        self.synced.set()
+                    if reply is not None:
+                        await self.ws.send(reply)
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self.close_code = self.ws.close_code
+
+    async def wait_synced(self, timeout: float = 10.0) -> None:
+        await asyncio.wait_for(self.synced.wait(), timeout)
+
+    async def wait_closed(self, timeout: float = 10.0) -> int | None:
+        assert self._task is not None
+        await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        return self.close_code
+
+    async def close(self) -> None:
+        if self._sub is not None:
+            self.doc.unobserve(self._sub)
+            self._sub = None
+        if self.ws is not None:
+            await self.ws.close()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, 5)
+
+
+class NodeClient:
+    """A stock `yjs` + `y-websocket` WebsocketProvider in a Node process (tests/node/client.mjs)."""
+
+    def __init__(self) -> None:
+        self.proc: asyncio.subprocess.Process | None = None
+        self._next = 0
+
+    async def start(self) -> NodeClient:
+        self.proc = await asyncio.create_subprocess_exec(
+            "node", str(NODE_DIR / "client.mjs"), cwd=NODE_DIR,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )
+        ready = await self._read_reply()
+        assert ready.get("ready"), ready
+        return self
+
+    async def _read_reply(self) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), 15)
+        if not line:
+            raise AssertionError("node client exited")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    async def call(self, op: str, **args: Any) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdin is not None
+        self._next += 1
+        self.proc.stdin.write((json.dumps({"id": self._next, "op": op, **args}) + "\n").encode())
+        await self.proc.stdin.drain()
+        reply = await self._read_reply()
+        assert reply["id"] == self._next and reply["ok"], reply
+        return reply
+
+    async def connect(self, server: ServerProcess, list_id: str, **args: Any) -> None:
+        await self.call("connect", url=server.ws_url, listId=list_id, **args)
+
+    async def wait_synced(self, timeout: float = 10.0) -> None:
+        async def synced() -> bool:
+            return bool((await self.call("synced"))["synced"])
+
+        await wait_for(synced, timeout, "node client synced")
+
+    async def state(self) -> dict[str, Any]:
+        return await self.call("state")
+
+    async def stop(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 5)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+    async def kill(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def new_list_id() -> str:
+    return str(uuid.uuid4())
