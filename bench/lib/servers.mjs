@@ -1,0 +1,203 @@
+// Start each server fresh (own port, own data dir), wait until it answers, stop it by PID.
+// Also: CPU and RSS of a server process (and its descendants) read from /proc.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { monoMs } from './clock.mjs'
+
+const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const REPO_DIR = path.resolve(BENCH_DIR, '..')
+export const LISTOK_BIN = process.env.LISTOK_BIN ?? path.join(REPO_DIR, '.venv', 'bin', 'listok')
+const CLK_TCK = 100 // getconf CLK_TCK on Linux x86-64/arm64
+const PAGE_KB = 4
+
+// name -> how to launch it and where its clients connect
+export const SERVERS = {
+  listok: { label: 'Listok', kind: 'listok', env: {} },
+  'listok-nodurable': { label: 'Listok (no commit-before-broadcast)', kind: 'listok', env: { LISTOK_DURABLE_BROADCAST: '0' } },
+  'y-websocket-server': { label: '@y/websocket-server 0.1.1', kind: 'y-websocket-server', env: {} },
+  hocuspocus: { label: '@hocuspocus/server 4.7 (memory)', kind: 'hocuspocus', env: {} }
+}
+export const DEFAULT_SERVERS = ['listok', 'y-websocket-server', 'hocuspocus']
+
+export function listokAvailable () {
+  return fs.existsSync(LISTOK_BIN) && fs.existsSync(path.join(REPO_DIR, 'server', 'app.py'))
+}
+
+export function freePort () {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+function command (kind, port, dataDir) {
+  switch (kind) {
+    case 'listok':
+      return [LISTOK_BIN, ['serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir], {}]
+    case 'y-websocket-server':
+      return [process.execPath, [path.join(BENCH_DIR, 'node_modules', '@y', 'websocket-server', 'src', 'server.js')],
+        { HOST: '127.0.0.1', PORT: String(port) }]
+    case 'hocuspocus':
+      return [process.execPath, [path.join(BENCH_DIR, 'servers', 'hocuspocus.mjs'), String(port)], {}]
+    default:
+      throw new Error(`unknown server kind ${kind}`)
+  }
+}
+
+async function waitHttp (url, deadline, child) {
+  let lastErr = null
+  while (monoMs() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} before it answered`)
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
+      if (res.ok) return
+      lastErr = new Error(`HTTP ${res.status}`)
+    } catch (err) {
+      lastErr = err
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`server did not answer ${url} in time: ${lastErr}`)
+}
+
+/** Start `name` on a free loopback port; resolves to a handle with pid, urls and stop(). */
+export async function startServer (name, { logFile, extraEnv = {}, dataDir = null } = {}) {
+  const spec = SERVERS[name]
+  if (!spec) throw new Error(`unknown server ${name}`)
+  const port = await freePort()
+  const ownDataDir = spec.kind === 'listok' && dataDir === null
+  const dir = spec.kind === 'listok' ? (dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'listok-bench-'))) : null
+  const [cmd, args, env] = command(spec.kind, port, dir)
+  const log = fs.openSync(logFile ?? '/dev/null', 'a')
+  const child = spawn(cmd, args, {
+    env: { ...process.env, ...env, ...spec.env, ...extraEnv },
+    stdio: ['ignore', log, log]
+  })
+  fs.closeSync(log)
+  const base = `http://127.0.0.1:${port}`
+  const handle = {
+    name,
+    label: spec.label,
+    kind: spec.kind,
+    pid: child.pid,
+    port,
+    dataDir: dir,
+    httpUrl: base,
+    wsUrl: `ws://127.0.0.1:${port}/sync`,
+    child,
+    async stop ({ keepData = false } = {}) {
+      await stopChild(child)
+      if (ownDataDir && !keepData) fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  try {
+    await waitHttp(spec.kind === 'listok' ? `${base}/healthz` : base, monoMs() + 30000, child)
+  } catch (err) {
+    await handle.stop()
+    throw err
+  }
+  return handle
+}
+
+function stopChild (child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10000)
+    child.once('exit', () => { clearTimeout(timer); resolve() })
+    child.kill('SIGTERM')
+  })
+}
+
+/** Create the lists a profile uses: Listok needs them to exist (PUT is idempotent). */
+export async function createLists (server, listIds) {
+  if (server.kind !== 'listok') return
+  let next = 0
+  const worker = async () => {
+    while (next < listIds.length) {
+      const id = listIds[next++]
+      const res = await fetch(`${server.httpUrl}/api/lists/${id}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: `bench ${id.slice(0, 8)}` })
+      })
+      if (res.status !== 200 && res.status !== 201) {
+        throw new Error(`PUT /api/lists/${id} -> ${res.status} ${await res.text()}`)
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: 8 }, worker))
+}
+
+/** Item count of a list as Listok's JSON API reports it (its persisted view). */
+export async function listokItemCount (server, listId) {
+  const res = await fetch(`${server.httpUrl}/api/lists/${listId}`)
+  if (!res.ok) return NaN
+  const body = await res.json()
+  return Array.isArray(body.items) ? body.items.length : NaN
+}
+
+function descendants (pid) {
+  const children = new Map()
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (!children.has(ppid)) children.set(ppid, [])
+      children.get(ppid).push(Number(entry))
+    } catch { /* the process went away */ }
+  }
+  const out = [pid]
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []))
+  return out
+}
+
+/** CPU seconds (user+system) and RSS in kB of pid and its descendants. */
+export function readProc (pid) {
+  let ticks = 0
+  let rssKb = 0
+  for (const p of descendants(pid)) {
+    try {
+      const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8')
+      const rest = fields.slice(fields.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(rest[11]) + Number(rest[12])
+      rssKb += Number(rest[21]) * PAGE_KB
+    } catch { /* gone */ }
+  }
+  return { cpuSeconds: ticks / CLK_TCK, rssKb, at: monoMs() }
+}
+
+/** Samples RSS every `intervalMs` to find the peak between start() and stop(). */
+export class ProcSampler {
+  constructor (pid, intervalMs = 200) {
+    this.pid = pid
+    this.intervalMs = intervalMs
+    this.peakRssKb = 0
+    this.timer = null
+  }
+
+  sample () {
+    const s = readProc(this.pid)
+    if (s.rssKb > this.peakRssKb) this.peakRssKb = s.rssKb
+    return s
+  }
+
+  start () {
+    this.sample()
+    this.timer = setInterval(() => this.sample(), this.intervalMs)
+    return this
+  }
+
+  stop () {
+    clearInterval(this.timer)
+    return this.sample()
+  }
+}
