@@ -1,0 +1,92 @@
+"""What the suggestion engines read: lists, their items and when they were added and bought.
+
+The server builds these from the documents in the store (and, for items since deleted,
+from the update log); the engines never touch the store themselves.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+Lang = Literal["ru", "en"]
+Normalize = Callable[[str, str | None], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One occurrence of an item on a list.
+
+    `checked_at` is when it was bought (None: not bought). `present` is False for an item
+    deleted from the document since (known from history). An item that is present and
+    not checked is *on the list*: the engines never suggest its name.
+    """
+
+    name: str
+    added_at: int
+    checked_at: int | None = None
+    present: bool = True
+    item_id: str = ""
+
+    @property
+    def open(self) -> bool:
+        return self.present and self.checked_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class ListRecord:
+    list_id: str
+    lang: Lang
+    entries: Sequence[Entry] = ()
+    title: str = ""
+
+    def open_names(self) -> list[str]:
+        return [e.name for e in self.entries if e.open]
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    name: str
+    source: Literal["history", "together", "model"]
+    reason: str
+    score: float
+    # Set when the suggestion is a checked item still in the document: accepting it means
+    # unchecking that item rather than adding a new one.
+    item_id: str | None = None
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "name": self.name,
+            "source": self.source,
+            "reason": self.reason,
+            "score": round(self.score, 4),
+        }
+        if self.item_id:
+            out["item_id"] = self.item_id
+        return out
+
+
+_SPACES = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s-]")
+
+
+@lru_cache(maxsize=65536)
+def basic_normalize(name: str, lang: str | None = None) -> str:
+    """Case, ё/е, punctuation and spaces only; `models.text.normalize` adds morphology."""
+    text = unicodedata.normalize("NFKC", name).casefold().replace("ё", "е")
+    text = _PUNCT.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def default_normalize() -> Normalize:
+    """`models.text.normalize` (morphology-aware) when available, else `basic_normalize`."""
+    try:
+        from models.text import normalize
+    except ImportError:  # pragma: no cover - models.text is part of the project
+        return basic_normalize
+    return lru_cache(maxsize=65536)(normalize)
