@@ -85,14 +85,14 @@ async def put_list(request: Request) -> JSONResponse:
     return JSONResponse({"id": list_id, "title": title}, status_code=201)
 
 
-async def load_doc(services: Services, list_id: str) -> Doc:
+async def load_doc(services: Services, list_id: str) -> Doc[Any]:
     room = services.rooms.loaded(list_id)
     if room is not None:
         return room.doc
     record = await asyncio.to_thread(services.store.get_list, list_id)
     if record is None:
         raise ApiError(404, "no such list")
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     _apply_all(doc, await asyncio.to_thread(services.store.load, list_id), list_id)
     return doc
 

@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("serve", help="start the server")
     run.add_argument("--host", help="address to bind (LISTOK_HOST, default 127.0.0.1)")
     run.add_argument("--port", type=int, help="port, 0 for any free one (LISTOK_PORT, 8000)")
-    run.add_argument("--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR, ./data)")
+    run.add_argument(
+        "--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR, ./data)"
+    )
     run.add_argument("--log-level", help="debug, info, warning (LISTOK_LOG_LEVEL)")
     args = parser.parse_args(argv)
     if args.command == "serve":

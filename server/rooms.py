@@ -9,6 +9,7 @@ reflects is committed, so no peer ever sees state that a crash could lose.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -111,10 +112,8 @@ class Connection:
         await self._close_quietly(code, reason)
 
     async def _close_quietly(self, code: int, reason: str) -> None:
-        try:
+        with contextlib.suppress(Exception):
             await self._close(code, reason)
-        except Exception:
-            pass
 
     async def drain(self, timeout: float) -> None:
         """Wait (bounded) until everything queued has been handed to the transport."""
@@ -150,7 +149,9 @@ class Presence:
         return accepted
 
     def snapshot(self) -> list[AwarenessEntry]:
-        return [(cid, clock, state) for cid, (clock, state) in self.states.items() if state != "null"]
+        return [
+            (cid, clock, state) for cid, (clock, state) in self.states.items() if state != "null"
+        ]
 
     def remove(self, conn: Connection) -> list[AwarenessEntry]:
         removed: list[AwarenessEntry] = []
@@ -173,7 +174,9 @@ class _Pending:
 
 
 class Room:
-    def __init__(self, list_id: str, doc: Doc, writer: Writer, *, durable: bool = True) -> None:
+    def __init__(
+        self, list_id: str, doc: Doc[Any], writer: Writer, *, durable: bool = True
+    ) -> None:
         self.list_id = list_id
         self.doc = doc
         self.writer = writer
@@ -271,8 +274,9 @@ class Room:
 
     def _committed_up_to(self, seq: int, fut: asyncio.Future[None] | None) -> None:
         if fut is not None and not fut.cancelled() and fut.exception() is not None:
-            log.error("list %s: update %d was not committed: %s", self.list_id, seq,
-                      fut.exception())
+            log.error(
+                "list %s: update %d was not committed: %s", self.list_id, seq, fut.exception()
+            )
         if seq > self._committed:
             self._committed = seq
         if not self._flush_scheduled:
@@ -308,7 +312,7 @@ class Room:
 
     # -- server-side changes ---------------------------------------------------------------
 
-    async def change(self, fn: Callable[[Doc], T], origin: str = "server") -> T:
+    async def change(self, fn: Callable[[Doc[Any]], T], origin: str = "server") -> T:
         """Run fn in one transaction on the document; return once the change is committed."""
         captured: list[bytes] = []
 
@@ -323,8 +327,9 @@ class Room:
             self.doc.unobserve(subscription)
         updates = [u for u in captured if u != EMPTY_UPDATE]
         if updates:
-            await self._queue_update(merge_updates(*updates) if len(updates) > 1 else updates[0],
-                                     None)
+            await self._queue_update(
+                merge_updates(*updates) if len(updates) > 1 else updates[0], None
+            )
         return result
 
 
@@ -368,7 +373,7 @@ class Rooms:
             if record is None:
                 return None
             updates = await asyncio.to_thread(self.store.load, list_id)
-            doc = Doc()
+            doc: Doc[Any] = Doc()
             _apply_all(doc, updates, list_id)
             room = Room(list_id, doc, self.writer, durable=self.durable)
             room.on_empty = self._schedule_unload
@@ -419,7 +424,7 @@ class Rooms:
         await asyncio.gather(*(conn.close(code, reason) for conn in conns))
 
 
-def _apply_all(doc: Doc, updates: list[bytes], list_id: str) -> None:
+def _apply_all(doc: Doc[Any], updates: list[bytes], list_id: str) -> None:
     if not updates:
         return
     try:

@@ -63,17 +63,19 @@ def new_item_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
 
 
-def meta(doc: Doc) -> Map[Any]:
-    return doc.get(META, type=Map)
+def meta(doc: Doc[Any]) -> Map[Any]:
+    root: Map[Any] = doc.get(META, type=Map)
+    return root
 
 
-def items(doc: Doc) -> Map[Any]:
-    return doc.get(ITEMS, type=Map)
+def items(doc: Doc[Any]) -> Map[Any]:
+    root: Map[Any] = doc.get(ITEMS, type=Map)
+    return root
 
 
 def new_list_update(title: str, created_at: int) -> bytes:
     """The first update of a list: its meta written by the server."""
-    doc = Doc()
+    doc: Doc[Any] = Doc()
     m = meta(doc)
     with doc.transaction(origin="server"):
         m["title"] = title
@@ -117,7 +119,7 @@ def new_item(
     }
 
 
-def add_item(doc: Doc, fields: dict[str, Any], item_id: str | None = None) -> str:
+def add_item(doc: Doc[Any], fields: dict[str, Any], item_id: str | None = None) -> str:
     item_id = item_id or new_item_id()
     items(doc)[item_id] = Map(fields)
     return item_id
@@ -130,7 +132,7 @@ def _plain(value: Any) -> Any:
 
 
 def item_to_json(item_id: str, item: Any) -> dict[str, Any]:
-    data = item.to_py() if isinstance(item, Map) else dict(item or {})
+    data: dict[str, Any] = (item.to_py() if isinstance(item, Map) else dict(item or {})) or {}
     out: dict[str, Any] = {"id": item_id}
     for field in ITEM_FIELDS:
         out[field] = _plain(data.get(field))
@@ -147,13 +149,13 @@ def sort_key(item: dict[str, Any]) -> tuple[str, str]:
     return (item["order"], item["id"])
 
 
-def list_items(doc: Doc) -> list[dict[str, Any]]:
+def list_items(doc: Doc[Any]) -> list[dict[str, Any]]:
     out = [item_to_json(item_id, item) for item_id, item in items(doc).items()]
     out.sort(key=sort_key)
     return out
 
 
-def list_to_json(list_id: str, doc: Doc) -> dict[str, Any]:
+def list_to_json(list_id: str, doc: Doc[Any]) -> dict[str, Any]:
     m = meta(doc)
     title = m.get("title")
     return {

@@ -11,9 +11,7 @@ migrations = Migrations("listok")
 def m001_lists_updates_snapshots(db: Database) -> None:
     # AUTOINCREMENT matters: compaction deletes the log's newest rows, and a reused rowid would
     # fall at or below a snapshot's last_update_id and be skipped on load.
-    db.execute(
-        "CREATE TABLE lists (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)"
-    )
+    db.execute("CREATE TABLE lists (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)")
     db.execute(
         "CREATE TABLE updates (id INTEGER PRIMARY KEY AUTOINCREMENT,"
         " list_id TEXT NOT NULL REFERENCES lists(id), data BLOB NOT NULL,"

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pycrdt import Doc
 from sqlite_utils import Database
@@ -33,7 +34,7 @@ def _now_ms() -> int:
 
 
 class SQLiteStore:
-    """One database file for all lists. Writes go through a single connection (one writer thread)."""
+    """One database file for all lists; all writes go through one connection (one thread)."""
 
     def __init__(
         self,
@@ -171,15 +172,18 @@ class SQLiteStore:
             ).fetchall()
             if not rows:
                 return
-            doc = Doc()
+            doc: Doc[Any] = Doc()
             if snap:
                 doc.apply_update(bytes(snap[0]))
             for update_id, data in rows:
                 try:
                     doc.apply_update(bytes(data))
                 except ValueError:
-                    log.error("list %s: update %s cannot be applied; kept out of snapshot",
-                              list_id, update_id)
+                    log.error(
+                        "list %s: update %s cannot be applied; kept out of snapshot",
+                        list_id,
+                        update_id,
+                    )
             last = rows[-1][0]
             conn.execute(
                 "INSERT INTO snapshots (list_id, state, last_update_id, created_at)"

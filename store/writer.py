@@ -8,9 +8,11 @@ about two commits. Compaction runs on the same thread, after the commit that cro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -90,8 +92,6 @@ class Writer:
     def _commit(self, updates: list[tuple[str, bytes, asyncio.Future[None]]]) -> None:
         if not updates:
             return
-        import time
-
         started = time.perf_counter()
         error: Exception | None = None
         try:
@@ -120,10 +120,8 @@ class Writer:
         assert self._loop is not None
         if not results:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
             self._loop.call_soon_threadsafe(_settle, results)
-        except RuntimeError:  # the loop is closed: nobody is waiting any more
-            pass
 
 
 def _settle(results: list[tuple[asyncio.Future[Any], Any, Exception | None]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -64,9 +65,21 @@ class ServerProcess:
         env = {**os.environ, "LISTOK_LOG_LEVEL": "info", **self.env}
         log = self.log_path.open("a")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", "0",
-             "--data-dir", str(self.data_dir)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                "0",
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
         )
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
@@ -148,13 +161,13 @@ class PyClient:
         if event.update != b"\x00\x00" and self.ws is not None:
             origin = getattr(event, "origin", None)
             if origin != "remote":
-                asyncio.get_running_loop().create_task(self._send(create_update_message(event.update)))
+                asyncio.get_running_loop().create_task(
+                    self._send(create_update_message(event.update))
+                )
 
     async def _send(self, frame: bytes) -> None:
-        try:
+        with contextlib.suppress(websockets.ConnectionClosed):
             await self.ws.send(frame)
-        except websockets.ConnectionClosed:
-            pass
 
     async def _receive(self) -> None:
         try:
@@ -199,8 +212,11 @@ class NodeClient:
 
     async def start(self) -> NodeClient:
         self.proc = await asyncio.create_subprocess_exec(
-            "node", str(NODE_DIR / "client.mjs"), cwd=NODE_DIR,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            "node",
+            str(NODE_DIR / "client.mjs"),
+            cwd=NODE_DIR,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
         )
         ready = await self._read_reply()
         assert ready.get("ready"), ready

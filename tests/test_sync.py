@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import websockets
 from pycrdt import Map, Text
@@ -15,14 +16,19 @@ def item_names(client: PyClient) -> set[str]:
 
 async def test_two_clients_see_each_other(live_server: ServerProcess) -> None:
     list_id = live_server.create_list("Weekly")
-    async with PyClient(live_server.ws_url, list_id) as a, PyClient(live_server.ws_url, list_id) as b:
+    async with (
+        PyClient(live_server.ws_url, list_id) as a,
+        PyClient(live_server.ws_url, list_id) as b,
+    ):
         await a.wait_synced()
         await b.wait_synced()
         assert schema.meta(a.doc)["title"] == "Weekly"
         schema.add_item(a.doc, schema.new_item("milk", order="a0"), "item-a")
         await wait_for(lambda: item_names(b) == {"milk"}, what="b sees milk")
         schema.items(b.doc)["item-a"]["checked"] = True
-        await wait_for(lambda: schema.items(a.doc)["item-a"]["checked"] is True, what="a sees check")
+        await wait_for(
+            lambda: schema.items(a.doc)["item-a"]["checked"] is True, what="a sees check"
+        )
         b.doc.get("notes", type=Text).insert(0, "hello")
         await wait_for(lambda: str(a.doc.get("notes", type=Text)) == "hello")
     got = live_server.get_list(list_id)
@@ -31,7 +37,10 @@ async def test_two_clients_see_each_other(live_server: ServerProcess) -> None:
 
 async def test_concurrent_field_edits_both_survive(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    async with PyClient(live_server.ws_url, list_id) as a, PyClient(live_server.ws_url, list_id) as b:
+    async with (
+        PyClient(live_server.ws_url, list_id) as a,
+        PyClient(live_server.ws_url, list_id) as b,
+    ):
         await a.wait_synced()
         await b.wait_synced()
         schema.add_item(a.doc, schema.new_item("eggs", order="a0"), "eggs")
@@ -51,10 +60,8 @@ async def test_concurrent_field_edits_both_survive(live_server: ServerProcess) -
 async def test_unknown_and_malformed_list_ids_close_4404(live_server: ServerProcess) -> None:
     for list_id in (new_list_id(), "not-a-uuid"):
         async with websockets.connect(f"{live_server.ws_url}/{list_id}") as ws:
-            try:
+            with contextlib.suppress(websockets.ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), 5)
-            except websockets.ConnectionClosed:
-                pass
             await asyncio.wait_for(ws.wait_closed(), 5)
             assert ws.close_code == 4404
 

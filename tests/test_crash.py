@@ -1,0 +1,49 @@
+"""SIGKILL while clients write: whatever any client saw from another is in the reloaded list."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from server import schema
+from tests.support import PyClient, ServerProcess, wait_for
+
+
+async def test_nothing_seen_is_lost_after_sigkill(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list()
+    clients = [PyClient(live_server.ws_url, list_id) for _ in range(3)]
+    for client in clients:
+        await client.connect()
+        await client.wait_synced()
+    stop = asyncio.Event()
+
+    async def write(n: int, client: PyClient) -> None:
+        for k in range(10_000):
+            if stop.is_set():
+                return
+            schema.add_item(client.doc, schema.new_item(f"c{n}-{k}", order="a0"), f"c{n}-{k}")
+            await asyncio.sleep(0.003)
+
+    writers = [asyncio.create_task(write(n, c)) for n, c in enumerate(clients)]
+
+    def seen_from_others() -> set[str]:
+        seen: set[str] = set()
+        for n, client in enumerate(clients):
+            seen |= {i for i in schema.items(client.doc) if not i.startswith(f"c{n}-")}
+        return seen
+
+    await wait_for(lambda: len(seen_from_others()) > 150, timeout=30, what="traffic flowing")
+    live_server.kill()
+    stop.set()
+    await asyncio.gather(*writers)
+    for client in clients:
+        with contextlib.suppress(Exception):
+            await client.wait_closed(5)
+    seen = seen_from_others()
+    live_server.start()
+    stored = {item["id"] for item in live_server.get_list(list_id)["items"]}
+    missing = seen - stored
+    assert not missing, f"{len(missing)} of {len(seen)} seen items lost, e.g. {sorted(missing)[:5]}"
+    assert len(seen) > 150
+    for client in clients:
+        await client.close()
