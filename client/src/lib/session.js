@@ -1,0 +1,236 @@
+// One open list: its Y.Doc, the IndexedDB copy, the socket to the server, presence, undo,
+// and the sync state shown to the user.
+//
+// "saved" needs an acknowledgement that the y-websocket protocol does not have. We get one
+// from ordering: after local changes we send a SyncStep1 on the same socket; the server
+// answers it with a SyncStep2 only after it has handled every message sent before it. When
+// that answer arrives, everything up to the probe is on the server.
+import * as Y from 'yjs'
+import { IndexeddbPersistence } from 'y-indexeddb'
+import { WebsocketProvider, messageSync } from 'y-websocket'
+import * as syncProtocol from 'y-protocols/sync'
+import * as encoding from 'lib0/encoding'
+import * as decoding from 'lib0/decoding'
+import { LOCAL, itemsMap, metaMap, initMeta, readItems, readTitle } from './items.js'
+import { getList, upsertList } from './registry.js'
+import { putList, getList as fetchList } from './api.js'
+import { userName, userColor } from './profile.js'
+
+export const CLOSE = { UNAUTHORIZED: 4401, FORBIDDEN: 4403, NOT_FOUND: 4404 }
+
+export const dbName = (listId) => `listok:${listId}`
+
+function wsBase () {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`
+}
+
+export class ListSession {
+  constructor (listId) {
+    this.listId = listId
+    this.record = getList(listId) || upsertList(listId, {})
+    this.doc = new Y.Doc()
+    this.idb = new IndexeddbPersistence(dbName(listId), this.doc)
+    this.provider = null
+    this.state = 'offline' // offline | syncing | saved
+    this.problem = null // null | 'notfound' | 'denied'
+    this.readOnly = this.record.role === 'view'
+    this.localSeq = 0
+    this.ackedSeq = 0
+    this.probes = []
+    this.probeTimer = 0
+    this.destroyed = false
+    this.listeners = new Set()
+    this.undo = new Y.UndoManager([itemsMap(this.doc), metaMap(this.doc)], {
+      trackedOrigins: new Set([LOCAL]),
+      captureTimeout: 400
+    })
+    this.doc.on('update', (_u, origin) => {
+      if (origin === this.provider) return
+      if (origin === this.idb && this.state === 'saved') return
+      this.localSeq++
+      this.scheduleProbe()
+      this.refreshState()
+    })
+    this.onOnline = () => this.connect()
+    addEventListener('online', this.onOnline)
+    addEventListener('offline', this.onOnline)
+    this.whenLoaded = this.idb.whenSynced.then(() => {
+      if (this.record.pendingCreate) initMeta(this.doc, this.record.title || '')
+      this.remember()
+      this.doc.on('afterTransaction', () => this.rememberSoon())
+      this.connect()
+    })
+  }
+
+  on (fn) { this.listeners.add(fn); return () => this.listeners.delete(fn) }
+  emit () { for (const fn of this.listeners) fn(this) }
+
+  get token () { return this.record.token || null }
+
+  /** Keeps the home screen's title and counts current. */
+  remember () {
+    const items = readItems(this.doc)
+    this.record = upsertList(this.listId, {
+      title: readTitle(this.doc) || this.record.title,
+      count: items.length,
+      done: items.filter((i) => i.checked).length
+    })
+  }
+
+  rememberSoon () {
+    clearTimeout(this.rememberTimer)
+    this.rememberTimer = setTimeout(() => this.remember(), 300)
+  }
+
+  /** Makes sure a list created on this device exists on the server, then opens the socket. */
+  async connect () {
+    if (this.destroyed) return
+    if (this.record.pendingCreate && !(await this.createOnServer())) {
+      this.refreshState()
+      return
+    }
+    if (!this.provider) this.openProvider()
+    else if (!this.provider.shouldConnect) this.provider.connect()
+    this.refreshState()
+  }
+
+  async createOnServer () {
+    const r = await putList(this.listId, readTitle(this.doc) || this.record.title || '', this.token)
+    if (!r.ok) {
+      if (r.status === 401 || r.status === 403) this.problem = 'denied'
+      return false
+    }
+    this.record = upsertList(this.listId, {
+      pendingCreate: false,
+      ...(r.data && r.data.token ? { token: r.data.token, role: r.data.role || 'owner' } : {})
+    })
+    return true
+  }
+
+  openProvider () {
+    const provider = new WebsocketProvider(wsBase(), this.listId, this.doc, {
+      params: this.token ? { token: this.token } : {},
+      maxBackoffTime: 5000
+    })
+    this.provider = provider
+    const original = provider.messageHandlers[messageSync]
+    provider.messageHandlers[messageSync] = (encoder, decoder, p, emitSynced, type) => {
+      const peek = decoding.clone(decoder)
+      const syncType = decoding.readVarUint(peek)
+      original(encoder, decoder, p, emitSynced, type)
+      if (emitSynced && syncType === syncProtocol.messageYjsSyncStep2) this.ack()
+    }
+    provider.on('status', ({ status }) => {
+      this.probes = []
+      if (status === 'connected') this.probes.push(this.localSeq) // the provider's own SyncStep1
+      this.refreshState()
+    })
+    provider.on('sync', () => this.refreshState())
+    provider.on('closed', (event) => this.onClosed(event))
+    provider.awareness.setLocalStateField('user', { name: userName(), color: userColor() })
+    provider.awareness.on('change', () => this.emit())
+    if (this.readOnly) this.probes = []
+    this.learnRole()
+  }
+
+  /** Plug-in point for share links: the server may tell us our role. */
+  async learnRole () {
+    const r = await fetchList(this.listId, this.token)
+    const role = r.ok && r.data && typeof r.data.role === 'string' ? r.data.role : null
+    if (role) {
+      this.record = upsertList(this.listId, { role })
+      this.setReadOnly(role === 'view')
+    }
+  }
+
+  setReadOnly (on) {
+    if (this.readOnly === on) return
+    this.readOnly = on
+    this.emit()
+  }
+
+  async onClosed ({ code }) {
+    if (code === CLOSE.NOT_FOUND) {
+      // The server lost the list or never got it: create it again from this device's copy.
+      if (itemsMap(this.doc).size || readTitle(this.doc)) {
+        this.record = upsertList(this.listId, { pendingCreate: true })
+        if (await this.createOnServer()) { this.provider.connect(); return }
+      }
+      this.problem = 'notfound'
+    } else if (code === CLOSE.FORBIDDEN) {
+      // A view link: keep following the list, never write.
+      this.record = upsertList(this.listId, { role: 'view' })
+      this.setReadOnly(true)
+      this.reconnects = (this.reconnects || 0) + 1
+      if (this.reconnects < 5) setTimeout(() => this.provider?.connect(), 500 * this.reconnects)
+    } else if (code === CLOSE.UNAUTHORIZED) {
+      this.problem = 'denied'
+    }
+    this.refreshState()
+  }
+
+  ack () {
+    const seq = this.probes.shift()
+    if (seq !== undefined && seq > this.ackedSeq) this.ackedSeq = seq
+    this.refreshState()
+  }
+
+  scheduleProbe () {
+    clearTimeout(this.probeTimer)
+    this.probeTimer = setTimeout(() => this.probe(), 150)
+  }
+
+  probe () {
+    const ws = this.provider?.ws
+    if (!this.provider?.wsconnected || !ws || ws.readyState !== WebSocket.OPEN) return
+    const encoder = encoding.createEncoder()
+    encoding.writeVarUint(encoder, messageSync)
+    syncProtocol.writeSyncStep1(encoder, this.doc)
+    this.probes.push(this.localSeq)
+    ws.send(encoding.toUint8Array(encoder))
+  }
+
+  refreshState () {
+    const p = this.provider
+    let state
+    if (!p || !p.wsconnected) state = 'offline'
+    else if (!p.synced || this.ackedSeq < this.localSeq) state = 'syncing'
+    else state = 'saved'
+    if (p && p.wsconnected) this.problem = null
+    if (state === 'syncing' && p?.synced && !this.probes.length) this.scheduleProbe()
+    if (state !== this.state || this.lastProblem !== this.problem) {
+      this.state = state
+      this.lastProblem = this.problem
+    }
+    this.emit()
+  }
+
+  setPresenceName () {
+    this.provider?.awareness.setLocalStateField('user', { name: userName(), color: userColor() })
+  }
+
+  /** Who else has this list open: [{clientId, name, color}]. */
+  peers () {
+    const out = []
+    if (!this.provider) return out
+    this.provider.awareness.getStates().forEach((s, clientId) => {
+      if (clientId !== this.doc.clientID && s && s.user) {
+        out.push({ clientId, name: String(s.user.name || ''), color: String(s.user.color || '#888') })
+      }
+    })
+    return out
+  }
+
+  destroy () {
+    this.destroyed = true
+    clearTimeout(this.probeTimer)
+    clearTimeout(this.rememberTimer)
+    removeEventListener('online', this.onOnline)
+    removeEventListener('offline', this.onOnline)
+    this.remember()
+    this.undo.destroy()
+    this.provider?.destroy()
+    this.idb.destroy()
+    this.doc.destroy()
+  }
+}

@@ -1,0 +1,78 @@
+// The app shell: header, a two-route router (/ and /l/{listId}), language switch, and the
+// service worker registration.
+import { h } from './ui/dom.js'
+import { t, LANGS, currentLang, setLang, onLangChange } from './lib/i18n.js'
+import { parseListLink } from './lib/links.js'
+import { allLists, upsertList } from './lib/registry.js'
+import { putList } from './lib/api.js'
+import { renderHome, openShared } from './ui/home.js'
+import { renderList } from './ui/list.js'
+import './app.css'
+
+const app = document.getElementById('app')
+let view = null
+
+function navigate (path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, '', path)
+  else history.pushState(null, '', path)
+  route()
+}
+
+function header (slot) {
+  const onList = location.pathname !== '/'
+  const lang = h('select.lang', {
+    'aria-label': t('lang.label'),
+    onchange: (e) => setLang(e.target.value)
+  }, LANGS.map((l) => h('option', { value: l, selected: l === currentLang() }, t(`lang.${l}`))))
+  return h('header.bar',
+    onList
+      ? h('a.back', { href: '/', 'aria-label': t('nav.back'), onclick (e) { e.preventDefault(); navigate('/') } }, '‹ ', h('span.back-text', {}, t('nav.lists')))
+      : h('a.brand', { href: '/', 'aria-label': t('app.name') }, h('img', { src: '/icon.svg', alt: '', width: 28, height: 28 }), h('span', {}, t('app.name'))),
+    h('div.slot', slot),
+    lang)
+}
+
+function route () {
+  view?.destroy?.()
+  view = null
+  const main = h('main', { id: 'main' })
+  const link = parseListLink(location.href)
+  let slot = null
+  const setHeader = (el) => { slot = el }
+  if (link) {
+    if (link.token || link.role) {
+      // A shared link: remember its token on this device, then drop it from the address bar.
+      openShared(link, (p) => history.replaceState(null, '', p))
+    }
+    view = renderList(main, link.listId, { setHeader })
+  } else {
+    if (location.pathname !== '/') history.replaceState(null, '', '/')
+    view = renderHome(main, { navigate })
+    document.title = t('app.name')
+  }
+  app.replaceChildren(
+    h('a.skip', { href: '#main' }, t('nav.skip')),
+    header(slot), main,
+    h('div', { id: 'announce', class: 'sr-only', 'aria-live': 'polite' }))
+  window.listok = { view, navigate } // handle for tests and debugging
+}
+
+/** Lists created offline reach the server when the network returns, even if never reopened. */
+async function pushPendingLists () {
+  for (const r of allLists().filter((x) => x.pendingCreate)) {
+    if (view?.session?.listId === r.id) continue
+    const res = await putList(r.id, r.title || '', r.token)
+    if (res.ok) upsertList(r.id, { pendingCreate: false, ...(res.data?.token ? { token: res.data.token, role: res.data.role || 'owner' } : {}) })
+  }
+}
+
+addEventListener('popstate', route)
+addEventListener('online', pushPendingLists)
+onLangChange(route)
+document.documentElement.lang = currentLang()
+route()
+pushPendingLists()
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {})
+}

@@ -1,0 +1,29 @@
+// Modal dialogs on the native <dialog> element (focus trapping and Esc for free).
+import { h } from './dom.js'
+import { t } from '../lib/i18n.js'
+
+export function confirmDialog (message, okLabel) {
+  return new Promise((resolve) => {
+    const dlg = h('dialog.dialog', { 'aria-label': message },
+      h('form', { method: 'dialog' },
+        h('p', {}, message),
+        h('div.actions',
+          h('button', { value: 'cancel' }, t('action.cancel')),
+          h('button.danger', { value: 'ok' }, okLabel))))
+    dlg.addEventListener('close', () => { dlg.remove(); resolve(dlg.returnValue === 'ok') })
+    document.body.append(dlg)
+    dlg.showModal()
+  })
+}
+
+export function panelDialog (title, body, onClose) {
+  const dlg = h('dialog.dialog.panel', { 'aria-labelledby': 'panel-h' },
+    h('div.panel-head',
+      h('h2', { id: 'panel-h' }, title),
+      h('button.icon.ghost', { type: 'button', 'aria-label': t('action.close'), onclick: () => dlg.close() }, '✕')),
+    body)
+  dlg.addEventListener('close', () => { dlg.remove(); onClose?.() })
+  document.body.append(dlg)
+  dlg.showModal()
+  return dlg
+}

@@ -1,0 +1,119 @@
+// Home: the lists this device knows, create a list (works offline), open a shared link,
+// leave a list, choose the name others see.
+import { h } from './dom.js'
+import { t } from '../lib/i18n.js'
+import { allLists, upsertList, removeList, onListsChange } from '../lib/registry.js'
+import { newListId } from '../lib/ids.js'
+import { parseListLink, listPath } from '../lib/links.js'
+import { userName, setUserName } from '../lib/profile.js'
+import { dbName } from '../lib/session.js'
+import { confirmDialog } from './dialogs.js'
+
+export function renderHome (root, { navigate }) {
+  const listEl = h('ul.lists', { 'aria-labelledby': 'lists-h' })
+
+  const titleInput = h('input', {
+    id: 'new-list', name: 'title', required: true, maxlength: 200, autocomplete: 'off',
+    placeholder: t('home.new.placeholder')
+  })
+  const createForm = h('form.row', {
+    onsubmit (e) {
+      e.preventDefault()
+      const title = titleInput.value.trim()
+      if (!title) return
+      const id = newListId()
+      upsertList(id, { title, pendingCreate: true, role: 'owner', openedAt: Date.now() })
+      navigate(listPath(id))
+    }
+  }, h('label.sr-only', { for: 'new-list' }, t('home.new.label')), titleInput,
+  h('button.primary', { type: 'submit' }, t('home.new.submit')))
+
+  const linkInput = h('input', {
+    id: 'open-link', name: 'link', autocomplete: 'off', placeholder: t('home.open.placeholder')
+  })
+  const linkError = h('p.error', { id: 'open-link-error', role: 'alert' })
+  const openForm = h('form.row', {
+    onsubmit (e) {
+      e.preventDefault()
+      const link = parseListLink(linkInput.value)
+      if (!link) { linkError.textContent = t('home.open.invalid'); return }
+      openShared(link, navigate)
+    }
+  }, h('label.sr-only', { for: 'open-link' }, t('home.open.label')), linkInput,
+  h('button', { type: 'submit' }, t('home.open.submit')))
+
+  const nameInput = h('input', {
+    id: 'your-name', name: 'name', maxlength: 40, autocomplete: 'nickname', value: userName(),
+    placeholder: t('name.placeholder')
+  })
+  const nameSaved = h('span.muted', { role: 'status' })
+  const nameForm = h('form.row', {
+    onsubmit (e) {
+      e.preventDefault()
+      setUserName(nameInput.value)
+      nameSaved.textContent = t('name.saved')
+    }
+  }, h('label.sr-only', { for: 'your-name' }, t('name.label')), nameInput,
+  h('button', { type: 'submit' }, t('name.save')), nameSaved)
+
+  function drawLists () {
+    const lists = allLists()
+    listEl.replaceChildren(...(lists.length
+      ? lists.map((r) => listCard(r, navigate))
+      : [h('li.empty', {}, t('home.empty'))]))
+  }
+  drawLists()
+  const off = onListsChange(drawLists)
+
+  root.replaceChildren(h('div.home',
+    h('section.card', { 'aria-labelledby': 'lists-h' },
+      h('h1', { id: 'lists-h' }, t('home.title')),
+      createForm,
+      listEl),
+    h('section.card', { 'aria-labelledby': 'open-h' },
+      h('h2', { id: 'open-h' }, t('home.open.title')), openForm, linkError),
+    h('section.card', { 'aria-labelledby': 'name-h' },
+      h('h2', { id: 'name-h' }, t('name.title')),
+      h('p.muted', {}, t('name.help')), nameForm)
+  ))
+  return { destroy: off, title: t('app.name') }
+}
+
+function listCard (r, navigate) {
+  const count = r.count || 0
+  const left = count - (r.done || 0)
+  const title = r.title || t('list.untitled')
+  return h('li.list-card', { dataset: { listId: r.id } },
+    h('a.list-link', {
+      href: listPath(r.id),
+      onclick (e) {
+        if (e.metaKey || e.ctrlKey || e.shiftKey) return
+        e.preventDefault()
+        navigate(listPath(r.id))
+      }
+    },
+    h('span.list-title', {}, title),
+    h('span.list-meta', {},
+      count ? t('home.count', { n: count, left }) : t('home.count.none'),
+      r.pendingCreate ? h('span.badge', {}, t('home.pending')) : null,
+      r.role === 'view' ? h('span.badge', {}, t('role.view')) : null)),
+    h('button.icon.ghost', {
+      type: 'button',
+      'aria-label': t('home.leave.label', { title }),
+      title: t('home.leave.label', { title }),
+      async onclick () {
+        const ok = await confirmDialog(t('home.leave.confirm', { title }), t('home.leave.ok'))
+        if (!ok) return
+        removeList(r.id)
+        try { indexedDB.deleteDatabase(dbName(r.id)) } catch { /* nothing stored */ }
+      }
+    }, '✕'))
+}
+
+export function openShared ({ listId, token, role }, navigate) {
+  const patch = { openedAt: Date.now() }
+  if (token) patch.token = token
+  if (role) patch.role = role
+  upsertList(listId, patch)
+  navigate(listPath(listId))
+}
