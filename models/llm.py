@@ -116,8 +116,18 @@ _STOP = object()
 
 
 class ModelEngine:
-    def __init__(self, config: ModelConfig, *, normalize: Normalize | None = None) -> None:
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        normalize: Normalize | None = None,
+        resolve: Callable[[], Path | None] | None = None,
+    ) -> None:
+        """`resolve` finds the model file in the model thread when `config.path` is None
+        (assembling the default model package can take seconds)."""
         self.config = config
+        self.path = config.path
+        self._resolve = resolve
         self.state = State.ABSENT
         self.error: str | None = None
         self.load_seconds: float | None = None
@@ -140,10 +150,8 @@ class ModelEngine:
         """Start the worker thread and load the model in it (returns at once)."""
         if self._thread is not None:
             return
-        if self.config.path is None:
-            self.state = State.ABSENT
-            log.info("model: none configured; suggestions use statistics only")
-            self._ready.set()
+        if self.config.path is None and self._resolve is None:
+            self._absent()
             return
         self.state = State.LOADING
         self._thread = threading.Thread(target=self._run, name="listok-model", daemon=True)
@@ -190,11 +198,19 @@ class ModelEngine:
         if llama is not None:
             llama.close()
 
+    def _absent(self) -> None:
+        self.state = State.ABSENT
+        log.info("model: none installed or configured; suggestions use statistics only")
+        self._ready.set()
+
     def _load(self) -> None:
-        path = self.config.path
-        assert path is not None
         started = time.monotonic()
         try:
+            path = self.config.path or (self._resolve() if self._resolve else None)
+            if path is None:
+                self._absent()
+                return
+            self.path = path
             if not path.is_file():
                 raise ModelError(f"{path} is not a file")
             size_mb = path.stat().st_size / 1e6
@@ -288,19 +304,24 @@ class ModelEngine:
 
     # -- suggestions --------------------------------------------------------------------
 
-    async def missing_items(self, record: ListRecord, limit: int = 5) -> list[Suggestion]:
+    async def missing_items(
+        self, record: ListRecord, limit: int = 5, *, timeout: float | None = None
+    ) -> list[Suggestion]:
         n = min(limit, self.config.max_items)
-        names = record.open_names()
-        messages = prompts.missing_items(record.lang, record.title, names, n)
-        return await self._suggest(record, messages, n, _reason_missing(record.lang))
+        messages = prompts.missing_items(record.lang, record.title, record.open_names(), n)
+        reason = _reason_missing(record.lang)
+        return await self._suggest(record, messages, n, reason, timeout=timeout)
 
-    async def dish_items(self, record: ListRecord, prompt: str, limit: int = 8) -> list[Suggestion]:
+    async def dish_items(
+        self, record: ListRecord, prompt: str, limit: int = 8, *, timeout: float | None = None
+    ) -> list[Suggestion]:
         n = min(limit, max(self.config.max_items, 8))
-        names = record.open_names()
-        messages = prompts.dish_items(record.lang, prompt, names, n)
+        messages = prompts.dish_items(record.lang, prompt, record.open_names(), n)
         exclude = {self._key(prompt, record.lang)}
         reason = _reason_dish(record.lang, prompt)
-        return await self._suggest(record, messages, n, reason, exclude, max_tokens=64)
+        return await self._suggest(
+            record, messages, n, reason, exclude=exclude, max_tokens=64, timeout=timeout
+        )
 
     async def _suggest(
         self,
@@ -308,11 +329,15 @@ class ModelEngine:
         messages: list[prompts.Message],
         n: int,
         reason: str,
+        *,
         exclude: set[str] | None = None,
         max_tokens: int | None = None,
+        timeout: float | None = None,
     ) -> list[Suggestion]:
         grammar = prompts.grammar(record.lang, n) if self.config.use_grammar else None
-        result = await self.generate(messages, grammar=grammar, max_tokens=max_tokens)
+        result = await self.generate(
+            messages, grammar=grammar, max_tokens=max_tokens, timeout=timeout
+        )
         on_list = {self._key(name, record.lang) for name in record.open_names()}
         names = prompts.parse_items(
             result.text, record.lang, on_list | (exclude or set()), self._key, n

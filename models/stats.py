@@ -186,7 +186,7 @@ class StatsEngine:
             score = 0.9 * (1.0 - miss)
             ev.sort(reverse=True)
             because = [forms.get(s, s) for _, s in ev[:2]]
-            name = self._display(c, mine)
+            name = forms.get(c) or self._display(c, mine)
             reason = _together_reason(record.lang, because)
             out.append((c, Suggestion(name, "together", reason, score)))
         return out
