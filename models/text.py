@@ -17,6 +17,7 @@ Lang = Literal["en", "ru"]
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:[.,]\d+)?%?")
+_SPACED_PERCENT = re.compile(r"(\d)\s+%")
 _PROPER_NAME_TAGS = frozenset({"Surn", "Name", "Patr", "Geox", "Orgn", "Trad"})
 
 _morph: Any = None
@@ -40,12 +41,13 @@ def is_cyrillic(word: str) -> bool:
 
 
 def detect_lang(text: str) -> Lang | None:
-    """'ru' when Cyrillic letters outnumber Latin ones, 'en' when Latin letters win, else None."""
-    cyrillic = len(_CYRILLIC.findall(text))
-    latin = len(_LATIN.findall(text))
-    if cyrillic == 0 and latin == 0:
-        return None
-    return "ru" if cyrillic > latin else "en"
+    """'ru' when the text has any Cyrillic letter, 'en' when it has Latin letters only, else None.
+
+    Russian lists often carry brand names in Latin ("сыр Gouda"); English ones never Cyrillic.
+    """
+    if _CYRILLIC.search(text):
+        return "ru"
+    return "en" if _LATIN.search(text) else None
 
 
 def fold(text: str) -> str:
@@ -64,7 +66,12 @@ def lemma_ru(word: str) -> str:
     common = [p for p in parses if not is_proper_name(p)] or parses
     if not common:
         return word
-    return fold(str(common[0].normal_form))
+    best = common[0]
+    if best.tag.POS == "PRTF":  # a participle's normal form is its verb: keep the participle
+        inflected = best.inflect({"masc", "sing", "nomn"})
+        if inflected is not None:
+            return fold(str(inflected.word))
+    return fold(str(best.normal_form))
 
 
 _EN_IRREGULAR = {
@@ -160,7 +167,7 @@ def normalize(name: str, lang: Lang | None = None) -> str:
     each word decides how it is folded, so `lang` is accepted for symmetry and ignored.
     """
     del lang
-    words = _WORD.findall(fold(name))
+    words = _WORD.findall(_SPACED_PERCENT.sub(r"\1%", fold(name)))
     return " ".join(normalize_word(w) for w in words)
 
 

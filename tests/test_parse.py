@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from models.parse import parse_entry, parse_number, tokenize, vocabulary
+from tests.eval_text import PARSE_TARGET, ROOT, groups, load, parse_ok, score
+
+VECTORS = load("parse")
+TUNED = [v for v in VECTORS if v["split"] == "tuned"]
+HELD_OUT = groups([v for v in VECTORS if v["split"] == "heldout"])
+
+
+@pytest.mark.parametrize("vector", TUNED, ids=[v["text"] for v in TUNED])
+def test_tuned_vector(vector: dict[str, object]) -> None:
+    parsed = parse_entry(str(vector["text"]))
+    assert parse_ok(vector, parsed), parsed
+
+
+@pytest.mark.parametrize("key", list(HELD_OUT), ids=[f"{s}-{lang}" for s, lang in HELD_OUT])
+def test_held_out_accuracy(key: tuple[str, str]) -> None:
+    group = HELD_OUT[key]
+    right, failures = score(group, lambda v: parse_ok(v, parse_entry(v["text"])))
+    assert len(group) >= 30
+    assert right / len(group) >= PARSE_TARGET, [v["text"] for v in failures]
+
+
+def test_vectors_cover_both_languages_and_splits() -> None:
+    assert set(groups(VECTORS)) == {
+        (s, lang) for s in ("tuned", "heldout") for lang in ("en", "ru")
+    }
+
+
+def test_vector_units_are_canonical() -> None:
+    canonical = set(vocabulary().units.values())
+    assert {v["unit"] for v in VECTORS} - {None} <= canonical
+
+
+def test_unit_aliases_are_unambiguous() -> None:
+    raw = json.loads((ROOT / "models" / "data" / "units.json").read_text(encoding="utf-8"))
+    aliases = [alias for names in raw["units"].values() for alias in names]
+    assert len(aliases) == len(set(aliases))
+    words = set(aliases) & (set(raw["numbers"]) | set(raw["counts"]) | set(raw["fused"]))
+    assert not words
+
+
+@pytest.mark.parametrize(
+    ("token", "value"),
+    [("2", 2.0), ("1.5", 1.5), ("1,5", 1.5), ("1/2", 0.5), ("½", 0.5), ("1/0", None), ("2%", None)],
+)
+def test_parse_number(token: str, value: float | None) -> None:
+    assert parse_number(token) == value
+
+
+def test_tokenize_splits_glued_units_and_times() -> None:
+    assert tokenize("2кг картошки") == ["2", "кг", "картошки"]
+    assert tokenize("йогурт x4") == ["йогурт", "x", "4"]
+    assert tokenize("7up, (2 L)") == ["7up", ",", "2", "L"]
+
+
+@pytest.mark.parametrize(
+    "text", ["пакеты для мусора", "can opener", "2 kg", "банки для консервирования", "x"]
+)
+def test_entries_that_are_only_names(text: str) -> None:
+    parsed = parse_entry(text)
+    assert (parsed.name, parsed.qty, parsed.unit) == (text, None, None)
+
+
+@given(st.text(max_size=60))
+def test_any_text_parses_without_error(text: str) -> None:
+    parsed = parse_entry(text)
+    assert parsed.qty is None or parsed.qty >= 0
+    assert (parsed.qty is None) == (parsed.unit is None)
+    if text.strip():
+        assert parsed.name
+
+
+def test_import_does_not_load_the_morphology() -> None:
+    code = "import sys, models.parse, models.categories; print('pymorphy3' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
