@@ -51,9 +51,11 @@ export class ListSession {
       this.scheduleProbe()
       this.refreshState()
     })
+    // The browser knows before the socket does that the network is gone: say so at once.
     this.onOnline = () => this.connect()
+    this.onOffline = () => { this.provider?.disconnect(); this.refreshState() }
     addEventListener('online', this.onOnline)
-    addEventListener('offline', this.onOnline)
+    addEventListener('offline', this.onOffline)
     this.whenLoaded = this.idb.whenSynced.then(() => {
       if (this.record.pendingCreate) initMeta(this.doc, this.record.title || '')
       this.remember()
@@ -226,7 +228,7 @@ export class ListSession {
     clearTimeout(this.probeTimer)
     clearTimeout(this.rememberTimer)
     removeEventListener('online', this.onOnline)
-    removeEventListener('offline', this.onOnline)
+    removeEventListener('offline', this.onOffline)
     this.remember()
     this.undo.destroy()
     this.provider?.destroy()

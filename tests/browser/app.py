@@ -1,0 +1,86 @@
+"""Driving the Listok browser app the way a person does: by labels, roles and visible text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Locator, Page, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "client" / "dist"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+LIST_URL = re.compile(r"/l/([0-9a-f-]{36})$")
+
+
+def list_id_of(page: Page) -> str:
+    match = LIST_URL.search(page.url)
+    assert match, f"not on a list page: {page.url}"
+    return match.group(1)
+
+
+def create_list(page: Page, base_url: str, title: str) -> str:
+    page.goto(base_url + "/")
+    page.get_by_label("Name of the new list").fill(title)
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url(LIST_URL)
+    expect(page.locator(".title-btn")).to_have_text(title)
+    return list_id_of(page)
+
+
+def open_link(page: Page, base_url: str, link: str) -> str:
+    """Opens a shared link through the home screen's "Open a shared list" form."""
+    page.goto(base_url + "/")
+    page.get_by_label("Shared link").fill(link)
+    page.get_by_role("button", name="Open", exact=True).click()
+    page.wait_for_url(LIST_URL)
+    return list_id_of(page)
+
+
+def add_item(page: Page, text: str) -> None:
+    field = page.locator("#add-item")
+    field.fill(text)
+    field.press("Enter")
+    expect(field).to_have_value("")
+
+
+def row(page: Page, name: str) -> Locator:
+    return page.locator("li.item").filter(has=page.locator(".name").get_by_text(name, exact=True))
+
+
+def open_names(page: Page) -> list[str]:
+    return page.locator(".groups li.item .name").all_inner_texts()
+
+
+def done_names(page: Page) -> list[str]:
+    return page.locator(".done-items li.item .name").all_inner_texts()
+
+
+def expect_state(page: Page, state: str, timeout: float = 15_000) -> None:
+    expect(page.locator(".sync")).to_have_attribute("data-state", state, timeout=timeout)
+
+
+def wait_service_worker(page: Page) -> None:
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+
+
+def server_items(base_url: str, list_id: str) -> list[dict[str, object]]:
+    response = httpx.get(f"{base_url}/api/lists/{list_id}", timeout=10)
+    response.raise_for_status()
+    items: list[dict[str, object]] = response.json()["items"]
+    return items
+
+
+def edit_field(page: Page, name: str, field: str, value: str) -> None:
+    """Opens the item's inline editor, sets one field and closes the editor."""
+    item = row(page, name)
+    item.locator("button.main").click()
+    control = item.locator(f"[name={field}]")
+    if field == "category":
+        control.select_option(value)
+    else:
+        control.fill(value)
+        control.press("Tab")
+    item.get_by_role("button", name="Done").click()
+    expect(item.locator(".editor")).to_be_hidden()
