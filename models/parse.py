@@ -19,9 +19,9 @@ from models.text import fold, is_cyrillic, is_proper_name, morph
 
 DATA = Path(__file__).parent / "data" / "units.json"
 
-_NUM = r"\d+/\d+|\d+(?:[.,]\d+)?|[½¼¾]"
+_NUM = r"[0-9]+/[0-9]+|[0-9]+(?:[.,][0-9]+)?|[½¼¾]"
 _NUMBER = re.compile(rf"^(?:{_NUM})$")
-_GLUED = re.compile(rf"^({_NUM})(\D+)$")
+_GLUED = re.compile(rf"^({_NUM})([^0-9]+)$")
 _TIMES_FIRST = re.compile(rf"^([x×х*])({_NUM})$")
 _OPENERS = "([{\"'«“"
 _CLOSERS = ")]}\"'»”"

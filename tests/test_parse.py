@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -84,3 +85,77 @@ def test_import_does_not_load_the_morphology() -> None:
     code = "import sys, models.parse, models.categories; print('pymorphy3' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def _differential_corpus() -> list[str]:
+    amounts = [
+        "2",
+        "1,5",
+        "1.5",
+        "½",
+        "1/2",
+        "a",
+        "an",
+        "two",
+        "две",
+        "пол",
+        "half a",
+        "полкило",
+        "десяток",
+        "a dozen",
+        "2 dozen",
+        "пару",
+        "x3",
+        "3 x",
+        "3x",
+        "0.5",
+        "полтора",
+    ]
+    units = ["", "kg", "кг", "2кг", "л", "bottles of", "банки", "пачка", "шт", "of", "-", ","]
+    names = ["milk", "гречки", "toilet paper", "сыра пармезан", "7up", "для", "Молоко 3,2%"]
+    corpus = []
+    for amount in amounts:
+        for unit in units:
+            for name in names:
+                corpus.append(f"{amount} {unit} {name}")
+                corpus.append(f"{name} {amount} {unit}")
+                corpus.append(f"{name}, {unit}{amount}")
+    return corpus
+
+
+@pytest.mark.node
+def test_js_parser_agrees_with_python_beyond_the_vectors() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    corpus = _differential_corpus()
+    script = (
+        "import { parseEntry } from './client/src/lib/parse.js';"
+        "import { readFileSync } from 'node:fs';"
+        "const texts = JSON.parse(readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(texts.map(parseEntry)));"
+    )
+    out = subprocess.run(
+        [node, "--input-type=module", "-e", script],
+        cwd=ROOT,
+        input=json.dumps(corpus),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    js = json.loads(out.stdout)
+    assert len(js) == len(corpus)
+    mismatches = []
+    for text, got in zip(corpus, js, strict=True):
+        parsed = parse_entry(text)
+        if (got["name"], got["unit"]) != (parsed.raw_name, parsed.unit) or not (
+            got["qty"] == parsed.qty
+            or (
+                got["qty"] is not None
+                and parsed.qty is not None
+                and abs(got["qty"] - parsed.qty) < 1e-9
+            )
+        ):
+            mismatches.append((text, got, parsed))
+    assert mismatches == []
