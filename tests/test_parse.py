@@ -159,3 +159,9 @@ def test_js_parser_agrees_with_python_beyond_the_vectors() -> None:
         ):
             mismatches.append((text, got, parsed))
     assert mismatches == []
+
+
+def test_every_unit_is_documented() -> None:
+    doc = (ROOT / "docs" / "parsing.md").read_text(encoding="utf-8")
+    for unit in set(vocabulary().units.values()):
+        assert f"| `{unit}` |" in doc
