@@ -342,7 +342,7 @@ class ModelEngine:
         names = prompts.parse_items(
             result.text, record.lang, on_list | (exclude or set()), self._key, n
         )
-        return [Suggestion(name, "model", reason, 0.5 - 0.01 * i) for i, name in enumerate(names)]
+        return [Suggestion(name, "model", reason, 0.45 - 0.01 * i) for i, name in enumerate(names)]
 
     def _key(self, name: str, lang: str | None) -> str:
         return self._normalize(name, lang)

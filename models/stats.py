@@ -12,12 +12,14 @@ on the asking list. Not thread-safe: call it from one thread (the event loop).
 
 from __future__ import annotations
 
+import heapq
 import statistics
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import itemgetter
 
 from models.history import Entry, Lang, ListRecord, Normalize, Suggestion, default_normalize
 
@@ -40,15 +42,20 @@ class StatsEngine:
         min_lists: int = 3,
         max_keys_per_list: int = 80,
         due_ratio: float = 0.8,
+        row_limit: int = 150,
+        max_results: int = 30,
     ) -> None:
         self._normalize = normalize or default_normalize()
         self.min_lists = min_lists
         self.max_keys_per_list = max_keys_per_list
         self.due_ratio = due_ratio
+        self.row_limit = row_limit
+        self.max_results = max_results
         self._lists: dict[str, _Indexed] = {}
         self._count: Counter[str] = Counter()
         self._cooc: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self._forms: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self._top: dict[str, list[tuple[str, int]]] = {}
 
     # -- index --------------------------------------------------------------------------
 
@@ -76,6 +83,8 @@ class StatsEngine:
                 if len(forms) >= self.max_keys_per_list:
                     break
         keys = frozenset(forms)
+        for k in keys:
+            self._top.pop(k, None)
         self._lists[record.list_id] = _Indexed(record.lang, keys, forms)
         for k in keys:
             self._count[k] += 1
@@ -90,6 +99,7 @@ class StatsEngine:
         if old is None:
             return
         for k in old.keys:
+            self._top.pop(k, None)
             _decrement(self._count, k)
             _decrement(self._forms[k], old.forms[k])
             if not self._forms[k]:
@@ -149,7 +159,8 @@ class StatsEngine:
             if ratio < self.due_ratio:
                 continue
             confidence = (len(trips) - 1) / len(trips)
-            score = _due_curve(ratio) * confidence
+            # history is this list's own evidence: it ranks above `together` (< 0.5)
+            score = 0.5 + 0.5 * _due_curve(ratio) * confidence
             latest = entries[-1]
             revive = latest.item_id if latest.present and latest.item_id else None
             reason = _history_reason(record.lang, usual, elapsed)
@@ -158,38 +169,48 @@ class StatsEngine:
 
     def _together(self, record: ListRecord, on_list: set[str]) -> list[tuple[str, Suggestion]]:
         context = on_list or self._recent_keys(record, 10)
-        if not context:
-            return []
         mine = self._lists.get(record.list_id)
         own = mine.keys if mine is not None else frozenset()
-        evidence: defaultdict[str, list[tuple[float, str]]] = defaultdict(list)
+        count = self._count
+        miss: dict[str, float] = {}
         for s in context:
-            row = self._cooc.get(s)
-            if not row:
-                continue
-            n_s = self._count[s] - (s in own)
+            n_s = count.get(s, 0) - (s in own)
             if n_s <= 0:
                 continue
-            for c, n in row.items():
-                both = n - (s in own and c in own)
-                if both <= 0 or c in on_list:
-                    continue
-                evidence[c].append((both / (n_s + 1), s))
+            s_own = s in own
+            for c, n in self._row_top(s):
+                both = n - (s_own and c in own)
+                if both > 0 and c not in on_list:
+                    miss[c] = miss.get(c, 1.0) * (1.0 - both / (n_s + 1))
+        allowed = (c for c in miss if count[c] - (c in own) >= self.min_lists)
+        best = heapq.nlargest(self.max_results, allowed, key=lambda c: (-miss[c], c))
         forms = self._context_forms(record)
         out: list[tuple[str, Suggestion]] = []
-        for c, ev in evidence.items():
-            if self._count[c] - (c in own) < self.min_lists:
-                continue  # privacy: too rare across other lists to be revealed
-            miss = 1.0
-            for conf, _ in ev:
-                miss *= 1.0 - conf
-            score = 0.9 * (1.0 - miss)
-            ev.sort(reverse=True)
-            because = [forms.get(s, s) for _, s in ev[:2]]
+        for c in best:
+            because = self._strongest(c, context, own)
+            reason = _together_reason(record.lang, [forms.get(s, s) for s in because])
             name = forms.get(c) or self._display(c, mine)
-            reason = _together_reason(record.lang, because)
-            out.append((c, Suggestion(name, "together", reason, score)))
+            out.append((c, Suggestion(name, "together", reason, 0.5 * (1.0 - miss[c]))))
         return out
+
+    def _row_top(self, key: str) -> list[tuple[str, int]]:
+        """The row's most frequent co-occurrences (cached until a list with `key` changes)."""
+        top = self._top.get(key)
+        if top is None:
+            row = self._cooc.get(key)
+            top = heapq.nlargest(self.row_limit, row.items(), key=itemgetter(1)) if row else []
+            self._top[key] = top
+        return top
+
+    def _strongest(self, c: str, context: set[str], own: frozenset[str]) -> list[str]:
+        scored = []
+        for s in context:
+            row = self._cooc.get(s)
+            n = (row.get(c, 0) if row is not None else 0) - (s in own and c in own)
+            n_s = self._count.get(s, 0) - (s in own)
+            if n > 0 and n_s > 0:
+                scored.append((n / (n_s + 1), s))
+        return [s for _, s in sorted(scored, reverse=True)[:2]]
 
     def _recent_keys(self, record: ListRecord, n: int) -> set[str]:
         keys: list[str] = []

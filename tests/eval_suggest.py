@@ -1,0 +1,534 @@
+"""Evaluate the suggestion engines: hit rate on held-out items, and latency.
+
+    .venv/bin/python tests/eval_suggest.py            # statistics + the model if installed
+    .venv/bin/python tests/eval_suggest.py --no-model
+    .venv/bin/python tests/eval_suggest.py --model /path/to/other.gguf
+
+An evaluation, not a test: it prints figures and asserts nothing.
+
+Three sets:
+- *themes*: hand-written lists in RU and EN (a dish or an occasion each). A list shows
+  about half its items; three others are held out. The `together` engine learns from a
+  synthetic corpus of other people's lists built from 10 of the 15 themes per language
+  ("seen"); the other 5 ("unseen") it has never met. The model sees only the list.
+- *households*: synthetic purchase histories (staples bought at their own rhythm, with
+  jitter). On the evaluation trip half the due items are on the list; the rest is held out.
+  The generator encodes the very assumption `history` relies on: its score is an upper
+  bound, useful to catch regressions, not a claim about real households.
+- *latency*: `StatsEngine.suggest` on an index of 1000 lists (30-80 names each) and a
+  list with 15 open items and 300 past entries; model requests on the themes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from models.history import Entry, ListRecord, default_normalize
+from models.stats import DAY_MS, StatsEngine
+
+K = 8
+NOW = 1_750_000_000_000
+
+
+@dataclass(frozen=True)
+class Theme:
+    title: str
+    prompt: str
+    items: tuple[str, ...]
+
+
+EN = [
+    Theme(
+        "Taco night",
+        "taco night for 4",
+        (
+            "tortillas",
+            "ground beef",
+            "cheddar",
+            "salsa",
+            "sour cream",
+            "lettuce",
+            "tomatoes",
+            "avocado",
+            "lime",
+            "onions",
+        ),
+    ),
+    Theme(
+        "Bolognese",
+        "spaghetti bolognese",
+        (
+            "spaghetti",
+            "ground beef",
+            "canned tomatoes",
+            "onions",
+            "garlic",
+            "carrots",
+            "parmesan",
+            "olive oil",
+            "basil",
+        ),
+    ),
+    Theme(
+        "Pancake breakfast",
+        "pancakes for breakfast",
+        ("flour", "eggs", "milk", "butter", "maple syrup", "sugar", "baking powder", "blueberries"),
+    ),
+    Theme(
+        "BBQ",
+        "barbecue on Saturday",
+        (
+            "burgers",
+            "hot dogs",
+            "buns",
+            "ketchup",
+            "mustard",
+            "charcoal",
+            "corn",
+            "beer",
+            "coleslaw",
+        ),
+    ),
+    Theme(
+        "Weekly groceries",
+        "weekly groceries",
+        (
+            "milk",
+            "bread",
+            "eggs",
+            "butter",
+            "bananas",
+            "apples",
+            "coffee",
+            "yogurt",
+            "cheese",
+            "chicken breast",
+        ),
+    ),
+    Theme(
+        "Cleaning",
+        "spring cleaning",
+        (
+            "dish soap",
+            "sponges",
+            "paper towels",
+            "trash bags",
+            "bleach",
+            "laundry detergent",
+            "toilet paper",
+        ),
+    ),
+    Theme(
+        "Salad",
+        "greek salad",
+        ("lettuce", "cucumbers", "tomatoes", "feta", "olives", "olive oil", "red onion", "lemon"),
+    ),
+    Theme(
+        "Birthday cake",
+        "chocolate birthday cake",
+        (
+            "flour",
+            "sugar",
+            "eggs",
+            "butter",
+            "vanilla extract",
+            "baking powder",
+            "cocoa powder",
+            "milk",
+        ),
+    ),
+    Theme(
+        "Movie night",
+        "movie night snacks",
+        ("popcorn", "chips", "soda", "chocolate", "candy", "ice cream"),
+    ),
+    Theme(
+        "Curry",
+        "chicken curry",
+        (
+            "chicken thighs",
+            "coconut milk",
+            "curry paste",
+            "rice",
+            "onions",
+            "garlic",
+            "ginger",
+            "cilantro",
+        ),
+    ),
+    # unseen by the corpus
+    Theme(
+        "Baby",
+        "newborn baby supplies",
+        ("diapers", "wipes", "baby formula", "baby food", "baby shampoo"),
+    ),
+    Theme(
+        "Sandwiches",
+        "sandwiches for lunch",
+        ("bread", "ham", "cheese", "lettuce", "tomatoes", "mayonnaise", "mustard"),
+    ),
+    Theme(
+        "Smoothies",
+        "fruit smoothies",
+        ("bananas", "strawberries", "yogurt", "spinach", "orange juice", "honey"),
+    ),
+    Theme(
+        "Camping",
+        "camping weekend",
+        ("marshmallows", "hot dogs", "buns", "water", "matches", "bug spray", "granola bars"),
+    ),
+    Theme(
+        "Thanksgiving",
+        "thanksgiving dinner for 8",
+        (
+            "turkey",
+            "cranberry sauce",
+            "potatoes",
+            "stuffing",
+            "green beans",
+            "pumpkin pie",
+            "gravy",
+        ),
+    ),
+]
+
+RU = [
+    Theme(
+        "Борщ",
+        "борщ на 6",
+        (
+            "свекла",
+            "капуста",
+            "картофель",
+            "морковь",
+            "лук",
+            "томатная паста",
+            "говядина",
+            "сметана",
+            "чеснок",
+            "укроп",
+        ),
+    ),
+    Theme(
+        "Оливье",
+        "салат оливье",
+        ("картофель", "морковь", "яйца", "колбаса", "горошек", "огурцы", "майонез", "лук"),
+    ),
+    Theme(
+        "Блины",
+        "блины на масленицу",
+        ("мука", "молоко", "яйца", "сахар", "соль", "сливочное масло", "сметана"),
+    ),
+    Theme(
+        "Шашлык на даче",
+        "шашлык на даче",
+        ("свинина", "лук", "уголь", "кетчуп", "лаваш", "помидоры", "огурцы", "пиво"),
+    ),
+    Theme(
+        "На неделю",
+        "продукты на неделю",
+        (
+            "молоко",
+            "хлеб",
+            "яйца",
+            "сливочное масло",
+            "сыр",
+            "кефир",
+            "гречка",
+            "курица",
+            "бананы",
+            "яблоки",
+        ),
+    ),
+    Theme(
+        "Уборка",
+        "генеральная уборка",
+        (
+            "средство для посуды",
+            "губки",
+            "мешки для мусора",
+            "туалетная бумага",
+            "стиральный порошок",
+            "бумажные полотенца",
+        ),
+    ),
+    Theme(
+        "Плов",
+        "плов",
+        ("рис", "баранина", "морковь", "лук", "чеснок", "зира", "растительное масло"),
+    ),
+    Theme("Завтрак", "завтрак", ("овсянка", "молоко", "бананы", "мед", "творог", "кофе")),
+    Theme(
+        "Греческий салат",
+        "греческий салат",
+        ("огурцы", "помидоры", "перец", "фета", "маслины", "оливковое масло", "лук"),
+    ),
+    Theme(
+        "Торт",
+        "торт на день рождения",
+        ("мука", "сахар", "яйца", "сливочное масло", "сметана", "ванилин", "разрыхлитель", "какао"),
+    ),
+    # unseen by the corpus
+    Theme(
+        "Окрошка",
+        "окрошка",
+        (
+            "квас",
+            "огурцы",
+            "редис",
+            "картофель",
+            "яйца",
+            "колбаса",
+            "зеленый лук",
+            "укроп",
+            "сметана",
+        ),
+    ),
+    Theme(
+        "Малыш",
+        "для новорожденного",
+        ("подгузники", "влажные салфетки", "детское питание", "детская смесь"),
+    ),
+    Theme("Кино дома", "вечер кино", ("чипсы", "попкорн", "газировка", "шоколад", "орешки")),
+    Theme(
+        "Солянка",
+        "солянка",
+        ("колбаса", "сосиски", "соленые огурцы", "маслины", "лимон", "томатная паста", "лук"),
+    ),
+    Theme(
+        "Пикник",
+        "пикник в парке",
+        ("хлеб", "сыр", "колбаса", "огурцы", "помидоры", "сок", "вода", "салфетки"),
+    ),
+]
+SEEN = 10
+# Other people write the same things differently: the index must meet them anyway.
+VARIANTS = {
+    "свекла": ["Свёкла", "свеклу"],
+    "яйца": ["Яйца", "яйцо", "десяток яиц"],
+    "огурцы": ["огурец", "Огурцы"],
+    "помидоры": ["помидор", "Помидоры"],
+    "tomatoes": ["Tomatoes", "tomato"],
+    "eggs": ["Eggs", "egg"],
+    "onions": ["onion"],
+}
+
+
+def split(theme: Theme, rng: random.Random) -> tuple[list[str], list[str]]:
+    items = list(theme.items)
+    rng.shuffle(items)
+    shown = max(2, len(items) // 2)
+    return items[:shown], items[shown : shown + 3]
+
+
+def corpus(rng: random.Random, per_lang: int = 200) -> list[ListRecord]:
+    records = []
+    for lang, themes in (("en", EN), ("ru", RU)):
+        basics = themes[4].items
+        for i in range(per_lang):
+            theme = rng.choice(themes[:SEEN])
+            picked = [x for x in theme.items if rng.random() < 0.7]
+            picked += rng.sample(basics, rng.randint(0, 3))
+            names = [rng.choice([x, *VARIANTS.get(x, [])]) for x in picked]
+            entries = [Entry(n, NOW - rng.randint(1, 60) * DAY_MS) for n in names]
+            records.append(ListRecord(f"{lang}{i}", lang, entries, theme.title))  # type: ignore[arg-type]
+    return records
+
+
+def hits(found: list[str], held: list[str], lang: str) -> int:
+    norm = default_normalize()
+    keys = {norm(n, lang) for n in found}
+    return sum(norm(h, lang) in keys for h in held)
+
+
+@dataclass
+class Score:
+    found: int = 0
+    held: int = 0
+    lists_hit: int = 0
+    lists: int = 0
+
+    def add(self, n: int, held: int) -> None:
+        self.found += n
+        self.held += held
+        self.lists_hit += n > 0
+        self.lists += 1
+
+    def __str__(self) -> str:
+        return (
+            f"recall@{K} {self.found}/{self.held} = {self.found / max(self.held, 1):.0%}, "
+            f"lists with a hit {self.lists_hit}/{self.lists}"
+        )
+
+
+def households(rng: random.Random, lang: str, n: int) -> list[tuple[ListRecord, list[str]]]:
+    staples = [x for t in (EN if lang == "en" else RU)[:6] for x in t.items]
+    out = []
+    for h in range(n):
+        rhythm = {x: rng.choice([3, 4, 7, 7, 10, 14]) for x in rng.sample(staples, 12)}
+        start = NOW - 90 * DAY_MS
+        next_due = {x: start + rng.randint(0, d) * DAY_MS for x, d in rhythm.items()}
+        entries: list[Entry] = []
+        day = start
+        while day < NOW - DAY_MS:
+            for x, due in next_due.items():
+                if due <= day:
+                    entries.append(Entry(x, day - 3_600_000, day + rng.randint(0, 3_600_000)))
+                    next_due[x] = day + int(rhythm[x] * DAY_MS * rng.uniform(0.8, 1.2))
+            day += rng.choice([2, 3, 4]) * DAY_MS
+        due_now = [x for x, due in next_due.items() if due <= NOW]
+        rng.shuffle(due_now)
+        if len(due_now) < 2:
+            continue
+        half = len(due_now) // 2
+        entries += [Entry(x, NOW - 3_600_000) for x in due_now[:half]]
+        title = "Groceries" if lang == "en" else "Продукты"
+        out.append((ListRecord(f"h{lang}{h}", lang, entries, title), due_now[half:]))  # type: ignore[arg-type]
+    return out
+
+
+def eval_stats(rng: random.Random) -> None:
+    engine = StatsEngine.from_records(corpus(rng))
+    print(f"## statistics (index of {len(engine)} synthetic lists)")
+    for lang, themes in (("en", EN), ("ru", RU)):
+        for label, part in (("seen", themes[:SEEN]), ("unseen", themes[SEEN:])):
+            score = Score()
+            for t in part:
+                shown, held = split(t, random.Random(t.title))
+                rec = ListRecord("eval", lang, [Entry(x, NOW) for x in shown], t.title)  # type: ignore[arg-type]
+                found = engine.suggest(rec, now_ms=NOW, limit=K, sources=("together",))
+                score.add(hits([s.name for s in found], held, lang), len(held))
+            print(f"together  {lang} themes {label:6}: {score}")
+    for lang in ("en", "ru"):
+        per_source = {"history": Score(), "together": Score(), "both": Score()}
+        for rec, held in households(rng, lang, 60):
+            for source, sources in (
+                ("history", ("history",)),
+                ("together", ("together",)),
+                ("both", ("history", "together")),
+            ):
+                found = engine.suggest(rec, now_ms=NOW, limit=K, sources=sources)
+                per_source[source].add(hits([s.name for s in found], held, lang), len(held))
+        for source, score in per_source.items():
+            print(f"{source:9} {lang} households   : {score}")
+
+
+def eval_stats_latency(rng: random.Random) -> None:
+    vocab = {
+        lang: [x for t in themes for x in t.items] for lang, themes in (("en", EN), ("ru", RU))
+    }
+    vocab["en"] += [f"item {i}" for i in range(1500)]
+    vocab["ru"] += [f"товар {i}" for i in range(1500)]
+    records = []
+    for i in range(1000):
+        lang = "en" if i % 2 else "ru"
+        names = rng.sample(vocab[lang][:80], 20) + rng.sample(vocab[lang], rng.randint(10, 60))
+        records.append(ListRecord(f"l{i}", lang, [Entry(n, NOW - i) for n in names]))  # type: ignore[arg-type]
+    started = time.perf_counter()
+    engine = StatsEngine.from_records(records)
+    build = time.perf_counter() - started
+    times = {"en": [], "ru": [], "en, index just changed": [], "ru, index just changed": []}  # type: dict[str, list[float]]
+    for q in range(400):
+        lang = "en" if q % 2 else "ru"
+        past = [
+            Entry(rng.choice(vocab[lang][:80]), NOW - d * DAY_MS, NOW - d * DAY_MS)
+            for d in rng.sample(range(1, 400), 300)
+        ]
+        shown = [Entry(n, NOW) for n in rng.sample(vocab[lang][:80], 15)]
+        rec = ListRecord(f"q{q}", lang, past + shown)  # type: ignore[arg-type]
+        label = lang
+        if q >= 200:  # another list changed just before: its rows' caches are cold
+            engine.update(records[q])
+            label = f"{lang}, index just changed"
+        started = time.perf_counter()
+        engine.suggest(rec, now_ms=NOW, limit=10)
+        times[label].append(time.perf_counter() - started)
+    started = time.perf_counter()
+    engine.update(records[0])
+    update = time.perf_counter() - started
+    print(
+        f"## statistics latency (index of 1000 lists built in {build * 1000:.0f} ms, "
+        f"one list update {update * 1000:.2f} ms)"
+    )
+    for lang, ts in times.items():
+        ts.sort()
+        print(
+            f"suggest {lang:22}: p50 {statistics.median(ts) * 1000:.2f} ms, "
+            f"p95 {ts[int(len(ts) * 0.95)] * 1000:.2f} ms over {len(ts)} queries "
+            "(15 open items, 300 past entries)"
+        )
+
+
+async def eval_model(path: Path, grammar: bool) -> None:
+    from models.llm import ModelConfig, ModelEngine
+
+    engine = ModelEngine(ModelConfig(path=path, use_grammar=grammar, timeout_s=120))
+    engine.start()
+    if not await engine.wait_ready_async(600):
+        print(f"model unavailable: {engine.error}")
+        return
+    print(
+        f"## model {path.name} (loaded in {engine.load_seconds:.1f} s incl. probe, "
+        f"grammar={'on' if grammar else 'off'})"
+    )
+    for lang, themes in (("en", EN), ("ru", RU)):
+        for kind in ("missing", "dish"):
+            score, times, tokens = Score(), [], 0
+            wrong_script = 0
+            for t in themes:
+                shown, held = split(t, random.Random(t.title))
+                rec = ListRecord("eval", lang, [Entry(x, NOW) for x in shown], t.title)  # type: ignore[arg-type]
+                started = time.perf_counter()
+                if kind == "missing":
+                    found = await engine.missing_items(rec, 6)
+                else:
+                    found = await engine.dish_items(rec, t.prompt, 8)
+                times.append(time.perf_counter() - started)
+                names = [s.name for s in found]
+                tokens += len(names)
+                wrong_script += sum(n.isascii() != (lang == "en") for n in names)
+                score.add(hits(names, held, lang), len(held))
+            times.sort()
+            print(
+                f"model {kind:7} {lang}: {score}; p50 {statistics.median(times):.2f} s, "
+                f"max {times[-1]:.2f} s; {tokens} names kept"
+            )
+    engine.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", type=Path, help="GGUF file (default: LISTOK_MODEL / package)")
+    parser.add_argument("--no-model", action="store_true")
+    parser.add_argument("--grammar", action="store_true", help="constrain with the GBNF too")
+    args = parser.parse_args()
+    rng = random.Random(6)
+    eval_stats(rng)
+    eval_stats_latency(rng)
+    if args.no_model:
+        return
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        print("model: llama-cpp-python not installed (the [llm] extra)")
+        return
+    from models.model_package import resolve_model_path
+
+    path = args.model or resolve_model_path()
+    if path is None:
+        print("model: none installed (make model) and LISTOK_MODEL not set")
+        return
+    asyncio.run(eval_model(path, args.grammar))
+
+
+if __name__ == "__main__":
+    main()
