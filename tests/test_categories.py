@@ -9,7 +9,7 @@ from tests.eval_text import CATEGORY_TARGET, ROOT, groups, load, score
 
 VECTORS = load("categories")
 TUNED = [v for v in VECTORS if v["split"] == "tuned"]
-HELD_OUT = groups([v for v in VECTORS if v["split"] == "heldout"])
+HELD_OUT = groups([v for v in VECTORS if v["split"] != "tuned"])
 
 
 @pytest.mark.parametrize("vector", TUNED, ids=[v["name"] for v in TUNED])
