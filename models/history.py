@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 Lang = Literal["ru", "en"]
 Normalize = Callable[[str, str | None], str]
@@ -46,6 +46,47 @@ class ListRecord:
 
     def open_names(self) -> list[str]:
         return [e.name for e in self.entries if e.open]
+
+    @classmethod
+    def from_items(
+        cls,
+        list_id: str,
+        title: str,
+        items: Iterable[Mapping[str, Any]],
+        lang: Lang | None = None,
+    ) -> ListRecord:
+        """From item dicts as in the list document / `GET /api/lists/{id}` (schema fields)."""
+        entries = [
+            Entry(
+                name=str(item.get("name") or ""),
+                added_at=int(item.get("created_at") or 0),
+                checked_at=(
+                    int(item.get("checked_at") or item.get("updated_at") or 0)
+                    if item.get("checked")
+                    else None
+                ),
+                item_id=str(item.get("id") or ""),
+            )
+            for item in items
+            if item.get("name")
+        ]
+        found = lang or list_lang([title, *(e.name for e in entries)])
+        return cls(list_id, found, entries, title)
+
+
+def list_lang(texts: Iterable[str], default: Lang = "en") -> Lang:
+    """'ru' when Cyrillic letters are at least as many as Latin ones, 'en' when fewer."""
+    cyrillic = latin = 0
+    for text in texts:
+        cyrillic += len(_CYRILLIC.findall(text))
+        latin += len(_LATIN.findall(text))
+    if cyrillic == latin == 0:
+        return default
+    return "ru" if cyrillic >= latin else "en"
+
+
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

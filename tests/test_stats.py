@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.history import Entry, ListRecord
+from models.history import Entry, ListRecord, list_lang
 from models.stats import DAY_MS, StatsEngine
 
 NOW = 1_750_000_000_000
@@ -193,3 +193,22 @@ def test_no_suggestion_is_ever_on_the_list(
                 engine.key(s.name, "en") in {engine.key(n, "en") for n in items} for items in others
             )
             assert holders >= 3
+
+
+def test_record_from_document_items() -> None:
+    items = [
+        {"id": "a", "name": "Молоко", "checked": True, "checked_at": days_ago(8), "created_at": 1},
+        {"id": "b", "name": "хлеб", "checked": False, "checked_at": None, "created_at": 2},
+        {"id": "c", "name": "", "checked": False, "created_at": 3},
+    ]
+    rec = ListRecord.from_items("l", "Дом", items)
+    assert rec.lang == "ru" and rec.title == "Дом"
+    assert rec.open_names() == ["хлеб"]
+    assert rec.entries[0] == Entry("Молоко", 1, days_ago(8), item_id="a")
+    assert ListRecord.from_items("l", "", items, lang="en").lang == "en"
+
+
+def test_list_language_is_the_majority_alphabet() -> None:
+    assert list_lang(["сыр Gouda", "молоко"]) == "ru"
+    assert list_lang(["Milk", "eggs", "кефир"]) == "en"
+    assert list_lang(["", "123"], default="ru") == "ru"
