@@ -34,3 +34,16 @@ export function parseEntry (text, lang) {
   const category = CATEGORIES.includes(r.category) ? r.category : guess(r.name, lang)
   return { name: r.name.trim(), qty, unit, category, note: typeof r.note === 'string' ? r.note : '' }
 }
+
+// Unit codes the parser knows ("kg", "pack") and every word for them ("кг", "packs").
+const UNIT_ALIASES = new Map()
+for (const [code, aliases] of Object.entries((parser.VOCABULARY && parser.VOCABULARY.units) || {})) {
+  UNIT_ALIASES.set(code, code)
+  for (const a of aliases) UNIT_ALIASES.set(String(a).toLowerCase(), code)
+}
+
+/** A unit typed in the editor, as the code the parser would have stored. */
+export function canonicalUnit (text) {
+  const raw = String(text || '').trim()
+  return UNIT_ALIASES.get(raw.toLowerCase().replace(/\.$/, '')) || raw
+}

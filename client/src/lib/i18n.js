@@ -46,6 +46,13 @@ export function t (key, vars = {}) {
   return msg.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`))
 }
 
+/** A unit code from the parser ("kg", "pack") in the UI language; anything else as typed. */
+export function formatUnit (unit, n) {
+  if (!unit) return ''
+  const key = `unit.${unit}`
+  return MESSAGES[lang][key] != null || MESSAGES.en[key] != null ? t(key, { n: n ?? 1 }) : unit
+}
+
 export function formatTime (ms) {
   if (!ms) return ''
   return new Intl.DateTimeFormat(lang, { dateStyle: 'short', timeStyle: 'short' }).format(new Date(ms))

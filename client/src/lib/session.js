@@ -160,11 +160,21 @@ export class ListSession {
       }
       this.problem = 'notfound'
     } else if (code === CLOSE.FORBIDDEN) {
-      // A view link: keep following the list, never write.
+      // A view link tried to write (an edit link downgraded, or a stale local change). The
+      // server will never take this device's divergent copy: drop it and reload from the
+      // server, read-only from now on. Once per minute at most, so it cannot loop.
       this.record = upsertList(this.listId, { role: 'view' })
       this.setReadOnly(true)
-      this.reconnects = (this.reconnects || 0) + 1
-      if (this.reconnects < 5) setTimeout(() => this.provider?.connect(), 500 * this.reconnects)
+      const key = `listok.reset.${this.listId}`
+      const last = Number(sessionStorage.getItem(key) || 0)
+      if (Date.now() - last > 60_000) {
+        sessionStorage.setItem(key, String(Date.now()))
+        this.destroyed = true
+        this.provider.destroy()
+        await this.idb.clearData()
+        location.reload()
+        return
+      }
     } else if (code === CLOSE.UNAUTHORIZED) {
       this.problem = 'denied'
     }

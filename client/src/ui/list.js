@@ -1,14 +1,14 @@
 // One list: add, check, edit inline, delete with undo, reorder (drag and keyboard),
 // categories, rename, presence, sync state, and the optional share/activity/suggestions.
 import { h, syncChildren, setText, setValue, announce } from './dom.js'
-import { t, currentLang, formatQty } from '../lib/i18n.js'
+import { t, currentLang, formatQty, formatUnit } from '../lib/i18n.js'
 import { ListSession } from '../lib/session.js'
 import {
   readItems, readTitle, addItem, updateItem, deleteItem, moveItem, setTitle, itemsMap, metaMap, LOCAL
 } from '../lib/items.js'
 import * as Y from 'yjs'
 import { CATEGORIES } from '../lib/schema.js'
-import { parseEntry } from '../lib/entry.js'
+import { parseEntry, canonicalUnit } from '../lib/entry.js'
 import { userName, setUserName } from '../lib/profile.js'
 import { upsertList } from '../lib/registry.js'
 import { getShares, getActivity, getSuggestions } from '../lib/api.js'
@@ -190,7 +190,7 @@ export function renderList (root, listId, { setHeader }) {
     if (!row.fields || !item) return
     setValue(row.fields.name, item.name)
     setValue(row.fields.qty, item.qty == null ? '' : String(item.qty))
-    setValue(row.fields.unit, item.unit || '')
+    setValue(row.fields.unit, formatUnit(item.unit, item.qty))
     setValue(row.fields.category, item.category)
     setValue(row.fields.note, item.note)
   }
@@ -199,6 +199,11 @@ export function renderList (root, listId, { setHeader }) {
     if (session.readOnly) return
     let v = input.value
     if (key === 'qty') v = v === '' ? null : Number(v)
+    if (key === 'unit') {
+      const item = current(id)
+      if (item && v === formatUnit(item.unit, item.qty)) return // shown in the UI language, unchanged
+      v = canonicalUnit(v)
+    }
     if (key === 'name' && !v.trim()) { fillEditor(rows.get(id), current(id)); return }
     updateItem(doc, id, { [key]: v })
   }
@@ -232,7 +237,7 @@ export function renderList (root, listId, { setHeader }) {
     row.check.disabled = session.readOnly
     row.check.setAttribute('aria-label', t(item.checked ? 'item.uncheck' : 'item.check', { name: item.name }))
     setText(row.name, item.name)
-    const q = [item.qty == null ? '' : formatQty(item.qty), item.unit || ''].join(' ').trim()
+    const q = [item.qty == null ? '' : formatQty(item.qty), formatUnit(item.unit, item.qty)].join(' ').trim()
     setText(row.qty, q)
     setText(row.note, item.note)
     row.note.hidden = !item.note
