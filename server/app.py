@@ -8,21 +8,74 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from server import api
+from server import api, feed, openapi, transfer
 from server.errors import (
     ApiError,
     api_error_handler,
     http_exception_handler,
     server_error_handler,
 )
+from server.logs import AccessLog
 from server.services import Services
 from server.settings import Settings
 from server.sync import sync_endpoint
 
 log = logging.getLogger("listok")
+
+L = "/api/lists/{list_id}"
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    return JSONResponse(openapi.document())
+
+
+def api_routes() -> list[BaseRoute]:
+    return [
+        Route("/healthz", api.healthz, methods=["GET"]),
+        Route("/metrics", api.metrics, methods=["GET"]),
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        Route("/api/lists", api.create_list, methods=["POST"]),
+        Route(L, api.get_list, methods=["GET"]),
+        Route(L, api.put_list, methods=["PUT"]),
+        Route(L, api.patch_list, methods=["PATCH"]),
+        Route(L, api.delete_list, methods=["DELETE"]),
+        Route(L + "/items", api.list_items, methods=["GET"]),
+        Route(L + "/items", api.add_item, methods=["POST"]),
+        Route(L + "/items/bulk", api.add_items, methods=["POST"]),
+        Route(L + "/items/{item_id}", api.get_item, methods=["GET"]),
+        Route(L + "/items/{item_id}", api.patch_item, methods=["PATCH"]),
+        Route(L + "/items/{item_id}", api.delete_item, methods=["DELETE"]),
+        Route(L + "/items/{item_id}/move", api.move_item, methods=["POST"]),
+        Route(L + "/shares", api.list_shares, methods=["GET"]),
+        Route(L + "/shares", api.create_share, methods=["POST"]),
+        Route(L + "/shares/{share_id}", api.revoke_share, methods=["DELETE"]),
+        Route(L + "/events", feed.events, methods=["GET"]),
+        Route(L + "/activity", feed.activity, methods=["GET"]),
+        Route(L + "/export", transfer.export_list, methods=["GET"]),
+        Route(L + "/import", transfer.import_list, methods=["POST"]),
+    ]
+
+
+def client_routes(settings: Settings) -> list[BaseRoute]:
+    """The browser app: static files, and index.html for the app's own paths (/l/{id}, ...)."""
+    index = settings.client_dir / "index.html"
+    if not index.is_file():
+        return []
+
+    async def app_shell(request: Request) -> Response:
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    return [
+        Route("/", app_shell, methods=["GET"]),
+        Route("/l/{rest:path}", app_shell, methods=["GET"]),
+        Mount("/", app=StaticFiles(directory=settings.client_dir, html=True)),
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -38,18 +91,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await services.stop()
 
-    routes: list[BaseRoute] = [
-        Route("/healthz", api.healthz, methods=["GET"]),
-        Route("/api/lists", api.create_list, methods=["POST"]),
-        Route("/api/lists/{list_id}", api.get_list, methods=["GET"]),
-        Route("/api/lists/{list_id}", api.put_list, methods=["PUT"]),
-        WebSocketRoute("/sync/{list_id}", sync_endpoint),
-    ]
-    if (settings.client_dir / "index.html").is_file():
-        routes.append(Mount("/", app=StaticFiles(directory=settings.client_dir, html=True)))
     app = Starlette(
-        routes=routes,
+        routes=[
+            *api_routes(),
+            WebSocketRoute("/sync/{list_id}", sync_endpoint),
+            *client_routes(settings),
+        ],
         lifespan=lifespan,
+        middleware=[Middleware(AccessLog)],
         exception_handlers={
             ApiError: api_error_handler,
             HTTPException: http_exception_handler,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import socket
-import sys
 from pathlib import Path
 
 import uvicorn
 
 from server.app import create_app
+from server.logs import configure as configure_logging
 from server.settings import Settings
 
 
@@ -27,6 +26,7 @@ def uvicorn_config(settings: Settings, **overrides: object) -> uvicorn.Config:
         "ws_per_message_deflate": False,
         "timeout_graceful_shutdown": 3,
         "log_level": settings.log_level,
+        "log_config": None,  # our own handlers (server/logs.py); uvicorn's access log is off
         "access_log": False,
         "lifespan": "on",
     }
@@ -68,11 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env(
             host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level
         )
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
-        )
+        configure_logging(settings.log_level, settings.log_format)
         serve(settings)
 
 

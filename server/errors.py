@@ -19,9 +19,10 @@ class CloseCode(IntEnum):
     TOO_BIG = 1009  # a frame over max_message_bytes
     TRY_AGAIN_LATER = 1013  # the client did not read its messages fast enough
     PROTOCOL_ERROR = 4400  # not a valid y-websocket message, or an invalid update
-    UNAUTHORIZED = 4401
-    READ_ONLY = 4403  # a view-only connection tried to change the list
-    NOT_FOUND = 4404  # no such list
+    UNAUTHORIZED = 4401  # no token, an unknown one, or a share link that was revoked
+    NOT_FOUND = 4404  # no such list (or it was deleted)
+    QUOTA = 4413  # the change would take the list over its size quota
+    RATE_LIMIT = 4429  # more messages per second than allowed
 
 
 class ApiError(Exception):

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pycrdt import Doc, TransactionEvent, merge_updates
 
+from server.auth import Access
+from server.events import EventRecorder
+from server.metrics import Metrics
 from server.protocol import (
     AwarenessEntry,
     MessageType,
@@ -25,11 +30,12 @@ from server.protocol import (
     SyncType,
     decode,
     decode_awareness,
+    encode_auth_denied,
     encode_awareness,
     encode_awareness_update,
     encode_sync,
 )
-from store import Store, Writer
+from store import Change, Event, Store, Writer
 
 log = logging.getLogger("listok.rooms")
 
@@ -40,8 +46,8 @@ SendFn = Callable[[bytes], Awaitable[None]]
 CloseFn = Callable[[int, str], Awaitable[None]]
 
 
-class ReadOnlyError(ProtocolError):
-    """A read-only connection sent a document update."""
+class QuotaError(ProtocolError):
+    """A change would take the list over its size quota."""
 
 
 class Connection:
@@ -52,14 +58,16 @@ class Connection:
         send: SendFn,
         close: CloseFn,
         *,
-        read_only: bool = False,
+        access: Access | None = None,
         max_buffered: int = 32 << 20,
         label: str = "",
     ) -> None:
         self._send = send
         self._close = close
-        self.read_only = read_only
+        self.access = access
+        self.read_only = access is not None and not access.allows("edit")
         self.label = label
+        self.name = ""
         self.client_ids: set[int] = set()
         self._out: deque[bytes] = deque()
         self._buffered = 0
@@ -126,6 +134,11 @@ class Connection:
         if self._task is not None:
             self._task.cancel()
 
+    @property
+    def actor(self) -> str:
+        """Who this connection speaks for: the name its presence shows, else its role."""
+        return self.name or (self.access.role if self.access else "someone")
+
 
 class Presence:
     """Awareness states of a room's clients, and which connection speaks for each."""
@@ -166,21 +179,41 @@ class Presence:
 @dataclass
 class _Pending:
     seq: int
+    received: float = 0.0
     update: bytes | None = None  # a document update to broadcast
     sender: Connection | None = None
     reply_to: Connection | None = None  # a sync reply to one connection
     frame: bytes = b""
-    done: list[asyncio.Future[None]] = field(default_factory=list)
+
+
+def actor_of(origin: Any) -> str:
+    if isinstance(origin, Connection):
+        return origin.actor
+    return origin if isinstance(origin, str) and origin else "server"
 
 
 class Room:
     def __init__(
-        self, list_id: str, doc: Doc[Any], writer: Writer, *, durable: bool = True
+        self,
+        list_id: str,
+        doc: Doc[Any],
+        writer: Writer,
+        *,
+        durable: bool = True,
+        metrics: Metrics | None = None,
+        max_bytes: int = 0,
+        size: int = 0,
     ) -> None:
         self.list_id = list_id
         self.doc = doc
         self.writer = writer
         self.durable = durable
+        self.metrics = metrics or Metrics()
+        self.max_bytes = max_bytes
+        self.size = size  # bytes of history since load: an upper bound of the document's size
+        self.recorder = EventRecorder(doc, actor_of)
+        self.event_waiters: set[asyncio.Event] = set()
+        self.holders = 0  # event streams keeping the room loaded
         self.conns: set[Connection] = set()
         self.presence = Presence()
         self._seq = 0
@@ -188,9 +221,6 @@ class Room:
         self._outbox: deque[_Pending] = deque()
         self._flush_scheduled = False
         self.on_empty: Callable[[Room], None] | None = None
-        self.on_update: Callable[[Room, bytes, Any], None] | None = None
-
-    # -- state ---------------------------------------------------------------------------
 
     @property
     def idle(self) -> bool:
@@ -218,6 +248,13 @@ class Room:
         if not self.conns and self.on_empty is not None:
             self.on_empty(self)
 
+    def close_share(self, share_id: str, code: int, reason: str) -> int:
+        """Close every connection that came in with this share link."""
+        closing = [c for c in self.conns if c.access is not None and c.access.share_id == share_id]
+        for conn in closing:
+            conn.close_soon(code, reason)
+        return len(closing)
+
     # -- incoming ------------------------------------------------------------------------
 
     def receive(self, conn: Connection, frame: bytes) -> None:
@@ -225,11 +262,10 @@ class Room:
         if message.type is MessageType.SYNC:
             if message.sync_type is SyncType.STEP1:
                 self._reply_step2(conn, message.payload)
+            elif conn.read_only:
+                step2 = message.sync_type is SyncType.STEP2
+                self._refuse_update(conn, message.payload, step2=step2)
             else:
-                if conn.read_only:
-                    if message.payload == EMPTY_UPDATE or message.sync_type is SyncType.STEP2:
-                        return  # a read-only client's step 2 carries nothing we accept
-                    raise ReadOnlyError("read-only connection sent an update")
                 self._receive_update(conn, message.payload)
         elif message.type is MessageType.AWARENESS:
             self._receive_awareness(conn, message.payload)
@@ -237,6 +273,27 @@ class Room:
             present = self.presence.snapshot()
             conn.send(encode_awareness(encode_awareness_update(present)))
         # AUTH messages are server -> client only; a client's is ignored.
+
+    def _refuse_update(self, conn: Connection, update: bytes, *, step2: bool) -> None:
+        """A view-only peer's change is dropped, and the peer is told with an auth message.
+
+        A step 2 (the reply to our step 1) is refused only if it would change the list: a
+        viewer's step 2 usually carries nothing new (its delete set is always resent).
+        """
+        if update == EMPTY_UPDATE:
+            return
+        if step2:
+            copy: Doc[Any] = Doc()
+            before = self.doc.get_update()
+            copy.apply_update(before)
+            try:
+                copy.apply_update(update)
+            except ValueError as exc:
+                raise ProtocolError("invalid update") from exc
+            if copy.get_update() == before:
+                return
+        self.metrics.rejected.labels("read_only").inc()
+        conn.send(encode_auth_denied("read-only: this link can view the list but not change it"))
 
     def _reply_step2(self, conn: Connection, state_vector: bytes) -> None:
         try:
@@ -249,28 +306,45 @@ class Room:
         else:
             self._outbox.append(_Pending(self._seq, reply_to=conn, frame=frame))
 
-    def _receive_update(self, conn: Connection | None, update: bytes) -> None:
+    def _receive_update(self, conn: Connection, update: bytes) -> None:
         if update == EMPTY_UPDATE:
             return
+        received = time.perf_counter()
+        self._check_quota(len(update))
         try:
-            self.doc.apply_update(update)
+            with self.doc.transaction(origin=conn):
+                self.doc.apply_update(update)
         except ValueError as exc:
+            self.recorder.take()
             raise ProtocolError("invalid update") from exc
-        self._queue_update(update, conn)
+        self._queue_update(update, conn, received)
 
-    def _queue_update(self, update: bytes, sender: Connection | None) -> asyncio.Future[None]:
+    def _check_quota(self, extra: int) -> None:
+        if self.max_bytes and self.size + extra > self.max_bytes:
+            raise QuotaError(f"the list is over its size quota of {self.max_bytes} bytes")
+
+    def _queue_update(
+        self, update: bytes, sender: Connection | None, received: float
+    ) -> asyncio.Future[None]:
         self._seq += 1
         seq = self._seq
-        fut = self.writer.append(self.list_id, update)
-        entry = _Pending(seq, update=update, sender=sender)
-        self._outbox.append(entry)
-        if self.on_update is not None:
-            self.on_update(self, update, sender)
+        self.size += len(update)
+        events = self.recorder.take()
+        fut = self.writer.append(Change(self.list_id, update, events))
+        self._outbox.append(_Pending(seq, received, update=update, sender=sender))
+        if events:
+            fut.add_done_callback(lambda _: self._events_committed(events))
         if self.durable:
             fut.add_done_callback(lambda f: self._committed_up_to(seq, f))
         else:
             self._committed_up_to(seq, None)
         return fut
+
+    def _events_committed(self, events: tuple[Event, ...]) -> None:
+        for event in events:
+            self.metrics.events.labels(event.type).inc()
+        for waiter in self.event_waiters:
+            waiter.set()
 
     def _committed_up_to(self, seq: int, fut: asyncio.Future[None] | None) -> None:
         if fut is not None and not fut.cancelled() and fut.exception() is not None:
@@ -287,23 +361,33 @@ class Room:
         self._flush_scheduled = False
         updates: list[bytes] = []
         senders: set[Connection | None] = set()
+        now = time.perf_counter()
         while self._outbox and self._outbox[0].seq <= self._committed:
             entry = self._outbox.popleft()
             if entry.update is not None:
                 updates.append(entry.update)
                 senders.add(entry.sender)
+                self.metrics.fanout_seconds.observe(now - entry.received)
             elif entry.reply_to is not None:
                 entry.reply_to.send(entry.frame)
         if not updates:
             return
+        self.metrics.updates.inc(len(updates))
         merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
         exclude = next(iter(senders)) if len(senders) == 1 else None
         self._broadcast(encode_sync(SyncType.UPDATE, merged), exclude=exclude)
 
     def _receive_awareness(self, conn: Connection, payload: bytes) -> None:
         accepted = self.presence.apply(conn, decode_awareness(payload))
-        if accepted:
-            self._broadcast(encode_awareness(encode_awareness_update(accepted)), exclude=conn)
+        if not accepted:
+            return
+        for _, _, state in accepted:
+            if state != "null":
+                user = json.loads(state).get("user")
+                name = user.get("name") if isinstance(user, dict) else None
+                if isinstance(name, str) and name.strip():
+                    conn.name = name.strip()[:80]
+        self._broadcast(encode_awareness(encode_awareness_update(accepted)), exclude=conn)
 
     def _broadcast(self, frame: bytes, *, exclude: Connection | None) -> None:
         for conn in self.conns:
@@ -314,6 +398,8 @@ class Room:
 
     async def change(self, fn: Callable[[Doc[Any]], T], origin: str = "server") -> T:
         """Run fn in one transaction on the document; return once the change is committed."""
+        self._check_quota(0)
+        received = time.perf_counter()
         captured: list[bytes] = []
 
         def capture(event: TransactionEvent) -> None:
@@ -327,24 +413,35 @@ class Room:
             self.doc.unobserve(subscription)
         updates = [u for u in captured if u != EMPTY_UPDATE]
         if updates:
-            await self._queue_update(
-                merge_updates(*updates) if len(updates) > 1 else updates[0], None
-            )
+            update = merge_updates(*updates) if len(updates) > 1 else updates[0]
+            await self._queue_update(update, None, received)
+        else:
+            self.recorder.take()
         return result
 
 
 class Rooms:
     """The registry of loaded lists: load once (however many join at once), unload when idle."""
 
-    def __init__(self, store: Store, writer: Writer, *, idle_unload: float, durable: bool) -> None:
+    def __init__(
+        self,
+        store: Store,
+        writer: Writer,
+        *,
+        idle_unload: float,
+        durable: bool,
+        metrics: Metrics | None = None,
+        max_bytes: int = 0,
+    ) -> None:
         self.store = store
         self.writer = writer
         self.idle_unload = idle_unload
         self.durable = durable
+        self.metrics = metrics or Metrics()
+        self.max_bytes = max_bytes
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room | None]] = {}
         self._unload_timers: dict[str, asyncio.TimerHandle] = {}
-        self.on_room_created: Callable[[Room], None] | None = None
 
     def __len__(self) -> int:
         return len(self._rooms)
@@ -363,9 +460,15 @@ class Rooms:
             if room is None:
                 return None
         self._cancel_unload(list_id)
-        if not room.conns:
+        if not room.conns and not room.holders:
             self._schedule_unload(room)
         return room
+
+    def release(self, room: Room) -> None:
+        """An event stream let go of the room: unload it later if nobody else holds it."""
+        room.holders -= 1
+        if not room.conns and not room.holders:
+            self._schedule_unload(room)
 
     async def _load(self, list_id: str) -> Room | None:
         try:
@@ -374,12 +477,19 @@ class Rooms:
                 return None
             updates = await asyncio.to_thread(self.store.load, list_id)
             doc: Doc[Any] = Doc()
-            _apply_all(doc, updates, list_id)
-            room = Room(list_id, doc, self.writer, durable=self.durable)
+            apply_history(doc, updates, list_id)
+            room = Room(
+                list_id,
+                doc,
+                self.writer,
+                durable=self.durable,
+                metrics=self.metrics,
+                max_bytes=self.max_bytes,
+                size=sum(len(u) for u in updates),
+            )
             room.on_empty = self._schedule_unload
             self._rooms[list_id] = room
-            if self.on_room_created is not None:
-                self.on_room_created(room)
+            self.metrics.lists_loaded.set(len(self._rooms))
             return room
         finally:
             self._loading.pop(list_id, None)
@@ -399,18 +509,21 @@ class Rooms:
     def _maybe_unload(self, list_id: str) -> None:
         self._unload_timers.pop(list_id, None)
         room = self._rooms.get(list_id)
-        if room is None or room.conns:
+        if room is None or room.conns or room.holders:
             return
         if not room.idle:
             self._schedule_unload(room)
             return
         del self._rooms[list_id]
+        self.metrics.lists_loaded.set(len(self._rooms))
         log.debug("list %s unloaded", list_id)
 
     def forget(self, list_id: str) -> Room | None:
         """Drop a list from memory now (after it was deleted)."""
         self._cancel_unload(list_id)
-        return self._rooms.pop(list_id, None)
+        room = self._rooms.pop(list_id, None)
+        self.metrics.lists_loaded.set(len(self._rooms))
+        return room
 
     def all(self) -> list[Room]:
         return list(self._rooms.values())
@@ -424,7 +537,8 @@ class Rooms:
         await asyncio.gather(*(conn.close(code, reason) for conn in conns))
 
 
-def _apply_all(doc: Doc[Any], updates: list[bytes], list_id: str) -> None:
+def apply_history(doc: Doc[Any], updates: list[bytes], list_id: str) -> None:
+    """Apply a list's stored history; an update that cannot be applied is logged and skipped."""
     if not updates:
         return
     try:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from dataclasses import dataclass, field
 
+from server.auth import Tokens
+from server.metrics import Metrics
 from server.rooms import Rooms
 from server.settings import Settings
 from store import SQLiteStore, Writer
@@ -13,18 +13,10 @@ from store import SQLiteStore, Writer
 log = logging.getLogger("listok")
 
 
-@dataclass
-class Metrics:
-    connections: int = 0
-    rejected_by_reason: Counter[str] = field(default_factory=Counter)
-
-    def rejected(self, reason: str) -> None:
-        self.rejected_by_reason[reason] += 1
-
-
 class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.metrics = Metrics()
         self.store = SQLiteStore(
             settings.db_path,
             synchronous=settings.synchronous,
@@ -32,13 +24,21 @@ class Services:
             compact_bytes=settings.compact_bytes,
         )
         self.writer = Writer(self.store)
+        self.writer.on_commit = self._on_commit
+        self.tokens = Tokens(self.store)
         self.rooms = Rooms(
             self.store,
             self.writer,
             idle_unload=settings.idle_unload_seconds,
             durable=settings.durable_broadcast,
+            metrics=self.metrics,
+            max_bytes=settings.max_list_bytes,
         )
-        self.metrics = Metrics()
+
+    def _on_commit(self, count: int, seconds: float) -> None:
+        # Called on the writer thread; prometheus_client's metrics are thread-safe.
+        self.metrics.commits.inc()
+        self.metrics.commit_seconds.observe(seconds)
 
     async def start(self) -> None:
         self.writer.start()

@@ -27,10 +27,16 @@ class Settings:
     compact_bytes: int = 1024 * 1024
     # SQLite PRAGMA synchronous: FULL survives power loss, NORMAL survives a process crash.
     synchronous: str = "FULL"
+    # Limits: messages per second per connection (burst: twice that), bytes of history per list,
+    # items per list (API).
+    rate_limit: float = 500.0
+    max_list_bytes: int = 16 * 1024 * 1024
+    max_items: int = 5000
     # Benchmark flag only: broadcast before the commit instead of after it.
     durable_broadcast: bool = True
     client_dir: Path = _ROOT / "client" / "dist"
     log_level: str = "info"
+    log_format: str = "text"  # or "json": one JSON object per line
 
     @property
     def db_path(self) -> Path:

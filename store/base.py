@@ -17,6 +17,39 @@ class ListRecord:
     created_at: int
 
 
+@dataclass(frozen=True)
+class Share:
+    """A credential for one list: the owner's token or a share link, with its role."""
+
+    share_id: str
+    list_id: str
+    role: str  # "owner", "edit" or "view"
+    label: str
+    created_at: int
+    revoked_at: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A typed change event; `event_id` is assigned by the store when it is committed."""
+
+    type: str
+    actor: str
+    data: str  # JSON object
+    created_at: int
+    event_id: int = 0
+    list_id: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed unit: a Yjs update and the events it caused."""
+
+    list_id: str
+    update: bytes
+    events: tuple[Event, ...] = ()
+
+
 class Store(Protocol):
     """A list store. Methods are synchronous and may block; the server calls them off the loop.
 
@@ -24,8 +57,10 @@ class Store(Protocol):
     at a time (see `store.writer.Writer`); reads may come from any thread.
     """
 
-    def create_list(self, list_id: str, created_at: int, initial_update: bytes) -> bool:
-        """Create a list with its first update; False (and no change) when it exists already."""
+    def create_list(
+        self, list_id: str, created_at: int, initial_update: bytes, owner: Share, token_hash: str
+    ) -> bool:
+        """Create a list with its first update and owner credential; False when it exists."""
         ...
 
     def get_list(self, list_id: str) -> ListRecord | None: ...
@@ -36,8 +71,26 @@ class Store(Protocol):
         """The list's snapshot (if any) followed by the updates after it, oldest first."""
         ...
 
-    def append(self, batch: Sequence[tuple[str, bytes]]) -> None:
-        """Commit (list_id, update) pairs in one transaction, in order."""
+    def append(self, batch: Sequence[Change]) -> None:
+        """Commit changes (updates with their events) in one transaction, in order."""
+        ...
+
+    def events_after(self, list_id: str, after_id: int, limit: int) -> list[Event]:
+        """Committed events with id > after_id, oldest first."""
+        ...
+
+    def recent_events(self, list_id: str, limit: int) -> list[Event]:
+        """The newest events, newest first."""
+        ...
+
+    def add_share(self, share: Share, token_hash: str) -> None: ...
+
+    def shares(self, list_id: str) -> list[Share]: ...
+
+    def revoke_share(self, list_id: str, share_id: str, at: int) -> bool: ...
+
+    def find_token(self, token_hash: str) -> Share | None:
+        """The unrevoked credential with this token hash, if any."""
         ...
 
     def needs_compaction(self, list_id: str) -> bool: ...

@@ -22,3 +22,21 @@ def m001_lists_updates_snapshots(db: Database) -> None:
         "CREATE TABLE snapshots (list_id TEXT PRIMARY KEY REFERENCES lists(id),"
         " state BLOB NOT NULL, last_update_id INTEGER NOT NULL, created_at INTEGER NOT NULL)"
     )
+
+
+@migrations()
+def m002_shares_and_events(db: Database) -> None:
+    # Share links: only a SHA-256 of each token is stored.
+    db.execute(
+        "CREATE TABLE shares (id TEXT PRIMARY KEY, list_id TEXT NOT NULL REFERENCES lists(id),"
+        " token_hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL, label TEXT NOT NULL DEFAULT '',"
+        " created_at INTEGER NOT NULL, revoked_at INTEGER)"
+    )
+    db.execute("CREATE INDEX idx_shares_list_id ON shares (list_id)")
+    # Typed change events, committed in the same transaction as the update that caused them.
+    db.execute(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " list_id TEXT NOT NULL REFERENCES lists(id), type TEXT NOT NULL,"
+        " actor TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_events_list_id_id ON events (list_id, id)")

@@ -15,7 +15,7 @@ from typing import Any
 from pycrdt import Doc
 from sqlite_utils import Database
 
-from store.base import ListRecord, StoreError
+from store.base import Change, Event, ListRecord, Share, StoreError
 from store.migrations import migrations
 
 log = logging.getLogger("listok.store")
@@ -27,6 +27,11 @@ SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 class _Tail:
     count: int
     size: int
+
+
+def _event(row: tuple[int, str, str, str, str, int]) -> Event:
+    event_id, list_id, kind, actor, data, created_at = row
+    return Event(kind, actor, data, created_at, event_id=event_id, list_id=list_id)
 
 
 def _now_ms() -> int:
@@ -43,6 +48,7 @@ class SQLiteStore:
         synchronous: str = "FULL",
         compact_updates: int = 500,
         compact_bytes: int = 1 << 20,
+        events_kept: int = 5000,
     ) -> None:
         if synchronous.upper() not in SYNCHRONOUS_MODES:
             raise StoreError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
@@ -50,6 +56,7 @@ class SQLiteStore:
         self.synchronous = synchronous.upper()
         self.compact_updates = compact_updates
         self.compact_bytes = compact_bytes
+        self.events_kept = events_kept
         path.parent.mkdir(parents=True, exist_ok=True)
         self._write = self._connect(check_same_thread=False)
         self._write_lock = threading.Lock()
@@ -86,7 +93,9 @@ class SQLiteStore:
                 raise
             conn.execute("COMMIT")
 
-    def create_list(self, list_id: str, created_at: int, initial_update: bytes) -> bool:
+    def create_list(
+        self, list_id: str, created_at: int, initial_update: bytes, owner: Share, token_hash: str
+    ) -> bool:
         with self._transaction() as conn:
             exists = conn.execute("SELECT 1 FROM lists WHERE id = ?", (list_id,)).fetchone()
             if exists:
@@ -96,6 +105,7 @@ class SQLiteStore:
                 "INSERT INTO updates (list_id, data, created_at) VALUES (?, ?, ?)",
                 (list_id, initial_update, _now_ms()),
             )
+            self._insert_share(conn, owner, token_hash)
         self._tails[list_id] = _Tail(1, len(initial_update))
         return True
 
@@ -128,19 +138,99 @@ class SQLiteStore:
         head = [bytes(snap[0])] if snap else []
         return head + [bytes(r[0]) for r in rows]
 
-    def append(self, batch: Sequence[tuple[str, bytes]]) -> None:
+    def append(self, batch: Sequence[Change]) -> None:
         if not batch:
             return
         now = _now_ms()
+        events = [
+            (change.list_id, e.type, e.actor, e.data, e.created_at)
+            for change in batch
+            for e in change.events
+        ]
         with self._transaction() as conn:
             conn.executemany(
                 "INSERT INTO updates (list_id, data, created_at) VALUES (?, ?, ?)",
-                [(list_id, update, now) for list_id, update in batch],
+                [(change.list_id, change.update, now) for change in batch],
             )
-        for list_id, update in batch:
-            tail = self._tail(list_id)
+            if events:
+                conn.executemany(
+                    "INSERT INTO events (list_id, type, actor, data, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    events,
+                )
+        for change in batch:
+            tail = self._tail(change.list_id)
             tail.count += 1
-            tail.size += len(update)
+            tail.size += len(change.update)
+
+    def events_after(self, list_id: str, after_id: int, limit: int) -> list[Event]:
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT id, list_id, type, actor, data, created_at FROM events"
+                " WHERE list_id = ? AND id > ? ORDER BY id LIMIT ?",
+                (list_id, after_id, limit),
+            )
+            .fetchall()
+        )
+        return [_event(row) for row in rows]
+
+    def recent_events(self, list_id: str, limit: int) -> list[Event]:
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT id, list_id, type, actor, data, created_at FROM events"
+                " WHERE list_id = ? ORDER BY id DESC LIMIT ?",
+                (list_id, limit),
+            )
+            .fetchall()
+        )
+        return [_event(row) for row in rows]
+
+    @staticmethod
+    def _insert_share(conn: sqlite3.Connection, share: Share, token_hash: str) -> None:
+        conn.execute(
+            "INSERT INTO shares (id, list_id, token_hash, role, label, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (share.share_id, share.list_id, token_hash, share.role, share.label, share.created_at),
+        )
+
+    def add_share(self, share: Share, token_hash: str) -> None:
+        with self._transaction() as conn:
+            self._insert_share(conn, share, token_hash)
+
+    def shares(self, list_id: str) -> list[Share]:
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT id, list_id, role, label, created_at, revoked_at FROM shares"
+                " WHERE list_id = ? ORDER BY created_at, id",
+                (list_id,),
+            )
+            .fetchall()
+        )
+        return [Share(*row) for row in rows]
+
+    def revoke_share(self, list_id: str, share_id: str, at: int) -> bool:
+        with self._transaction() as conn:
+            changed = conn.execute(
+                "UPDATE shares SET revoked_at = ? WHERE id = ? AND list_id = ?"
+                " AND revoked_at IS NULL AND role != 'owner'",
+                (at, share_id, list_id),
+            ).rowcount
+        return changed > 0
+
+    def find_token(self, token_hash: str) -> Share | None:
+        row = (
+            self._reader()
+            .execute(
+                "SELECT id, list_id, role, label, created_at, revoked_at FROM shares"
+                " WHERE token_hash = ? AND revoked_at IS NULL",
+                (token_hash,),
+            )
+            .fetchone()
+        )
+        return Share(*row) if row else None
 
     def _tail(self, list_id: str) -> _Tail:
         tail = self._tails.get(list_id)
@@ -193,12 +283,17 @@ class SQLiteStore:
                 (list_id, doc.get_update(), last, _now_ms()),
             )
             conn.execute("DELETE FROM updates WHERE list_id = ? AND id <= ?", (list_id, last))
+            conn.execute(
+                "DELETE FROM events WHERE list_id = ? AND id <= (SELECT id FROM events"
+                " WHERE list_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (list_id, list_id, self.events_kept),
+            )
         self._tails[list_id] = _Tail(0, 0)
 
     def delete_list(self, list_id: str) -> bool:
         with self._transaction() as conn:
-            conn.execute("DELETE FROM updates WHERE list_id = ?", (list_id,))
-            conn.execute("DELETE FROM snapshots WHERE list_id = ?", (list_id,))
+            for table in ("updates", "snapshots", "events", "shares"):
+                conn.execute(f"DELETE FROM {table} WHERE list_id = ?", (list_id,))
             gone = conn.execute("DELETE FROM lists WHERE id = ?", (list_id,)).rowcount
         self._tails.pop(list_id, None)
         return gone > 0

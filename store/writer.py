@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from store.base import Store
+from store.base import Change, Store
 
 log = logging.getLogger("listok.store")
 
@@ -39,11 +39,11 @@ class Writer:
         self._loop = asyncio.get_running_loop()
         self._thread.start()
 
-    def append(self, list_id: str, update: bytes) -> asyncio.Future[None]:
-        """Queue an update; the future resolves once it is committed."""
+    def append(self, change: Change) -> asyncio.Future[None]:
+        """Queue a change; the future resolves once it is committed."""
         assert self._loop is not None, "Writer.start() first"
         fut: asyncio.Future[None] = self._loop.create_future()
-        self._queue.put((list_id, update, fut))
+        self._queue.put((change, fut))
         return fut
 
     def run(self, fn: Callable[[Store], T]) -> asyncio.Future[T]:
@@ -75,9 +75,9 @@ class Writer:
             self._process(batch)
 
     def _process(self, batch: list[Any]) -> None:
-        updates: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        updates: list[tuple[Change, asyncio.Future[None]]] = []
         for entry in batch:
-            if len(entry) == 3:
+            if isinstance(entry[0], Change):
                 updates.append(entry)
                 continue
             self._commit(updates)
@@ -89,24 +89,24 @@ class Writer:
                 self._resolve([(fut, None, exc)])
         self._commit(updates)
 
-    def _commit(self, updates: list[tuple[str, bytes, asyncio.Future[None]]]) -> None:
+    def _commit(self, updates: list[tuple[Change, asyncio.Future[None]]]) -> None:
         if not updates:
             return
         started = time.perf_counter()
         error: Exception | None = None
         try:
-            self.store.append([(list_id, update) for list_id, update, _ in updates])
+            self.store.append([change for change, _ in updates])
         except Exception as exc:
             log.exception("commit of %d updates failed", len(updates))
             error = exc
         elapsed = time.perf_counter() - started
         self.commits += 1
         self.last_commit_seconds = elapsed
-        self._resolve([(fut, None, error) for _, _, fut in updates])
+        self._resolve([(fut, None, error) for _, fut in updates])
         if self.on_commit is not None:
             self.on_commit(len(updates), elapsed)
         if error is None:
-            for list_id in dict.fromkeys(list_id for list_id, _, _ in updates):
+            for list_id in dict.fromkeys(change.list_id for change, _ in updates):
                 self._maybe_compact(list_id)
 
     def _maybe_compact(self, list_id: str) -> None:

@@ -55,6 +55,7 @@ class ServerProcess:
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.log_path = data_dir / "server.log"
+        self.tokens: dict[str, str] = {}  # list id -> owner token
 
     @property
     def ws_url(self) -> str:
@@ -121,20 +122,41 @@ class ServerProcess:
     def create_list(self, title: str = "Groceries") -> str:
         response = httpx.post(f"{self.url}/api/lists", json={"title": title})
         assert response.status_code == 201, response.text
-        return str(response.json()["id"])
+        body = response.json()
+        self.tokens[body["id"]] = body["token"]
+        return str(body["id"])
 
-    def get_list(self, list_id: str) -> dict[str, Any]:
-        response = httpx.get(f"{self.url}/api/lists/{list_id}")
+    def auth(self, list_id: str, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.tokens[list_id]}"}
+
+    def get_list(self, list_id: str, token: str | None = None) -> dict[str, Any]:
+        response = httpx.get(f"{self.url}/api/lists/{list_id}", headers=self.auth(list_id, token))
         assert response.status_code == 200, response.text
         data: dict[str, Any] = response.json()
         return data
+
+    def api(
+        self, method: str, path: str, list_id: str, token: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """A request to /api/lists/{list_id}{path} with the list's owner token (or token)."""
+        headers = {**self.auth(list_id, token), **kwargs.pop("headers", {})}
+        return httpx.request(
+            method, f"{self.url}/api/lists/{list_id}{path}", headers=headers, **kwargs
+        )
+
+    def sync_url(self, list_id: str, token: str | None = None) -> str:
+        token = token or self.tokens.get(list_id)
+        return f"{self.ws_url}/{list_id}" + (f"?token={token}" if token else "")
+
+    def client(self, list_id: str, token: str | None = None) -> PyClient:
+        return PyClient(self.ws_url, list_id, token or self.tokens.get(list_id))
 
 
 class PyClient:
     """A pycrdt document synced over a real WebSocket with pycrdt's own sync functions."""
 
-    def __init__(self, ws_url: str, list_id: str) -> None:
-        self.url = f"{ws_url}/{list_id}"
+    def __init__(self, ws_url: str, list_id: str, token: str | None = None) -> None:
+        self.url = f"{ws_url}/{list_id}" + (f"?token={token}" if token else "")
         self.doc = Doc()
         self.ws: Any = None
         self.synced = asyncio.Event()
@@ -239,8 +261,13 @@ class NodeClient:
         assert reply["id"] == self._next and reply["ok"], reply
         return reply
 
-    async def connect(self, server: ServerProcess, list_id: str, **args: Any) -> None:
-        await self.call("connect", url=server.ws_url, listId=list_id, **args)
+    async def connect(
+        self, server: ServerProcess, list_id: str, token: str | None = None, **args: Any
+    ) -> None:
+        token = token or server.tokens[list_id]
+        await self.call(
+            "connect", url=server.ws_url, listId=list_id, params={"token": token}, **args
+        )
 
     async def wait_synced(self, timeout: float = 10.0) -> None:
         async def synced() -> bool:

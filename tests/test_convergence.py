@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from pycrdt import Doc, Map
 
 from server import schema
-from store import SQLiteStore
+from store import Change, SQLiteStore
+from tests.test_store import create
 
 LIST = "5a2b1c3d-0000-4000-8000-00000000000a"
 ITEM_IDS = [f"item{n}" for n in range(4)]
@@ -61,9 +62,9 @@ def test_replicas_converge_and_round_trip(
 
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(Path(tmp) / "db.sqlite", compact_updates=compact_every)
-        store.create_list(LIST, 1, schema.new_list_update("T", 1))
+        create(store, LIST)
         for update in everything:
-            store.append([(LIST, update)])
+            store.append([Change(LIST, update)])
             if store.needs_compaction(LIST):
                 store.compact(LIST)
         loaded = Doc()

@@ -11,7 +11,7 @@ from tests.support import PyClient, ServerProcess, wait_for
 
 async def test_nothing_seen_is_lost_after_sigkill(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    clients = [PyClient(live_server.ws_url, list_id) for _ in range(3)]
+    clients = [live_server.client(list_id) for _ in range(3)]
     for client in clients:
         await client.connect()
         await client.wait_synced()

@@ -10,7 +10,7 @@ import pytest
 import websockets
 
 from server import schema
-from tests.support import NodeClient, PyClient, ServerProcess, wait_for
+from tests.support import NodeClient, ServerProcess, wait_for
 
 pytestmark = pytest.mark.node
 
@@ -35,7 +35,7 @@ async def test_initial_sync_and_edits_both_ways(
     await node.wait_synced()
     assert (await node.state())["meta"]["title"] == "Interop"
 
-    async with PyClient(live_server.ws_url, list_id) as py:
+    async with live_server.client(list_id) as py:
         await py.wait_synced()
         await node.call("add_item", itemId="n1", fields=fields("молоко"))
         await wait_for(lambda: "n1" in schema.items(py.doc), what="python sees node's item")
@@ -162,10 +162,10 @@ async def test_garbage_is_not_relayed(live_server: ServerProcess, node_clients: 
     node: NodeClient = await node_clients()
     await node.connect(live_server, list_id)
     await node.wait_synced()
-    async with PyClient(live_server.ws_url, list_id) as watcher:
+    async with live_server.client(list_id) as watcher:
         await watcher.wait_synced()
         seen = len(watcher.frames)
-        async with websockets.connect(f"{live_server.ws_url}/{list_id}") as bad:
+        async with websockets.connect(live_server.sync_url(list_id)) as bad:
             await bad.send(b"\x01\x0a\x01\x05\x01\x06{bad}")
             await asyncio.wait_for(bad.wait_closed(), 5)
             assert bad.close_code == 4400

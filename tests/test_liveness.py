@@ -28,7 +28,7 @@ def awareness_entries(frames: list[bytes]) -> list[tuple[int, int, str]]:
 
 async def test_one_awareness_frame_per_other_client(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    peers = [PyClient(live_server.ws_url, list_id) for _ in range(6)]
+    peers = [live_server.client(list_id) for _ in range(6)]
     for peer in peers:
         await peer.connect()
         await peer.wait_synced()
@@ -42,7 +42,7 @@ async def test_one_awareness_frame_per_other_client(live_server: ServerProcess) 
         lambda: all(awareness_count(p) > c for p, c in zip(peers[1:], counts[1:], strict=True))
     )
     # Give a wrong implementation the chance to send more, with a condition that must stay false.
-    probe = PyClient(live_server.ws_url, list_id)
+    probe = live_server.client(list_id)
     await probe.connect()
     await probe.wait_synced()
     assert [awareness_count(p) - c for p, c in zip(peers, counts, strict=True)] == [
@@ -91,9 +91,9 @@ def masked_binary_frame(payload: bytes) -> bytes:
 async def test_silent_connection_is_closed_and_its_presence_removed(server_factory) -> None:  # type: ignore[no-untyped-def]
     server: ServerProcess = server_factory({"LISTOK_LIVENESS_TIMEOUT": "2"})
     list_id = server.create_list()
-    async with PyClient(server.ws_url, list_id) as watcher:
+    async with server.client(list_id) as watcher:
         await watcher.wait_synced()
-        dead = raw_websocket(f"{server.ws_url}/{list_id}")
+        dead = raw_websocket(f"{server.ws_url}/{list_id}?token={server.tokens[list_id]}")
         dead.sendall(masked_binary_frame(awareness_frame(777, 1, '{"user":{"name":"ghost"}}')))
         await wait_for(
             lambda: (777, 1, '{"user":{"name":"ghost"}}') in awareness_entries(watcher.frames)
@@ -111,7 +111,7 @@ async def test_silent_connection_is_closed_and_its_presence_removed(server_facto
 
 async def test_sigterm_flushes_and_exits_quickly(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    clients = [PyClient(live_server.ws_url, list_id) for _ in range(3)]
+    clients = [live_server.client(list_id) for _ in range(3)]
     for client in clients:
         await client.connect()
         await client.wait_synced()
@@ -134,7 +134,7 @@ async def test_socket_closed_by_peer_during_load_does_not_hang(live_server: Serv
     list_id = live_server.create_list()
     live_server.restart()
     for _ in range(5):
-        ws = await websockets.connect(f"{live_server.ws_url}/{list_id}")
+        ws = await websockets.connect(live_server.sync_url(list_id))
         await ws.close()
-    async with PyClient(live_server.ws_url, list_id) as client:
+    async with live_server.client(list_id) as client:
         await client.wait_synced()

@@ -10,7 +10,7 @@ import pytest
 from pycrdt import Doc, Map
 
 from server import schema
-from store import SQLiteStore, Store, Writer
+from store import Change, Event, Share, SQLiteStore, Store, Writer
 
 Backend = Callable[..., Store]
 
@@ -58,24 +58,35 @@ def edits(count: int) -> tuple[Doc, list[bytes]]:
 LIST = "5a2b1c3d-0000-4000-8000-000000000001"
 
 
+def create(store: Store, list_id: str = LIST, title: str = "Food", at: int = 1) -> bool:
+    owner = Share(f"owner-{at}", list_id, "owner", "owner", at)
+    return store.create_list(list_id, at, schema.new_list_update(title, at), owner, f"hash-{at}")
+
+
+def changes(updates: list[bytes], list_id: str = LIST) -> list[Change]:
+    return [Change(list_id, u) for u in updates]
+
+
 def test_create_is_idempotent_and_loadable(backend: Backend) -> None:
     store = backend()
-    first = schema.new_list_update("Food", 1)
-    assert store.create_list(LIST, 1, first) is True
-    assert store.create_list(LIST, 2, schema.new_list_update("Other", 2)) is False
+    assert create(store) is True
+    assert create(store, title="Other", at=2) is False
     record = store.get_list(LIST)
     assert record is not None and record.created_at == 1
-    assert store.load(LIST) == [first]
+    assert len(store.load(LIST)) == 1
+    assert schema.meta(doc_from(store.load(LIST)))["title"] == "Food"
+    assert store.find_token("hash-1") == Share("owner-1", LIST, "owner", "owner", 1)
+    assert store.find_token("hash-2") is None
     assert store.get_list("5a2b1c3d-0000-4000-8000-000000000002") is None
     assert store.list_ids() == [LIST]
 
 
 def test_append_keeps_order_and_compaction_folds_the_log(backend: Backend) -> None:
     store = backend(compact_updates=10)
-    store.create_list(LIST, 1, schema.new_list_update("Food", 1))
+    create(store)
     doc, updates = edits(25)
     for update in updates:
-        store.append([(LIST, update)])
+        store.append(changes([update]))
         if store.needs_compaction(LIST):
             store.compact(LIST)
     loaded = store.load(LIST)
@@ -88,19 +99,19 @@ def test_append_keeps_order_and_compaction_folds_the_log(backend: Backend) -> No
 def test_updates_after_compaction_are_not_lost(backend: Backend) -> None:
     """Regression: a reused rowid after compaction would hide later updates."""
     store = backend(compact_updates=1)
-    store.create_list(LIST, 1, schema.new_list_update("Food", 1))
+    create(store)
     _doc, updates = edits(3)
-    store.append([(LIST, updates[0])])
+    store.append(changes(updates[:1]))
     store.compact(LIST)
-    store.append([(LIST, u) for u in updates[1:]])
+    store.append(changes(updates[1:]))
     assert len(schema.list_items(doc_from(store.load(LIST)))) == 3
 
 
 def test_compaction_by_bytes(backend: Backend) -> None:
     store = backend(compact_updates=10_000, compact_bytes=200)
-    store.create_list(LIST, 1, schema.new_list_update("Food", 1))
+    create(store)
     _, updates = edits(5)
-    store.append([(LIST, u) for u in updates])
+    store.append(changes(updates))
     assert store.needs_compaction(LIST)
     store.compact(LIST)
     assert not store.needs_compaction(LIST)
@@ -109,7 +120,7 @@ def test_compaction_by_bytes(backend: Backend) -> None:
 
 def test_delete_list(backend: Backend) -> None:
     store = backend()
-    store.create_list(LIST, 1, schema.new_list_update("Food", 1))
+    create(store)
     assert store.delete_list(LIST) is True
     assert store.get_list(LIST) is None and store.load(LIST) == []
     assert store.delete_list(LIST) is False
@@ -117,10 +128,10 @@ def test_delete_list(backend: Backend) -> None:
 
 def test_survives_reopen(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "db.sqlite", compact_updates=4)
-    store.create_list(LIST, 1, schema.new_list_update("Food", 1))
+    create(store)
     doc, updates = edits(9)
     for update in updates:
-        store.append([(LIST, update)])
+        store.append(changes([update]))
         if store.needs_compaction(LIST):
             store.compact(LIST)
     store.close()
@@ -133,13 +144,13 @@ async def test_writer_group_commits_and_resolves_in_order(tmp_path: Path) -> Non
     store = SQLiteStore(tmp_path / "db.sqlite")
     writer = Writer(store)
     writer.start()
-    created = await writer.run(lambda s: s.create_list(LIST, 1, schema.new_list_update("F", 1)))
+    created = await writer.run(create)
     assert created is True
     _, updates = edits(200)
     done: list[int] = []
     futures = []
     for n, update in enumerate(updates):
-        fut = writer.append(LIST, update)
+        fut = writer.append(Change(LIST, update))
         fut.add_done_callback(lambda _f, n=n: done.append(n))
         futures.append(fut)
     await asyncio.gather(*futures)
@@ -153,3 +164,36 @@ async def test_writer_group_commits_and_resolves_in_order(tmp_path: Path) -> Non
 def test_item_maps_are_nested(tmp_path: Path) -> None:
     doc, _ = edits(1)
     assert isinstance(schema.items(doc)["id0"], Map)
+
+
+def test_shares_and_revocation(backend: Backend) -> None:
+    store = backend()
+    create(store)
+    view = Share("v1", LIST, "view", "fridge door", 5)
+    store.add_share(view, "hash-view")
+    assert store.find_token("hash-view") == view
+    assert [s.role for s in store.shares(LIST)] == ["owner", "view"]
+    assert store.revoke_share(LIST, "v1", 9) is True
+    assert store.revoke_share(LIST, "v1", 9) is False
+    assert store.revoke_share(LIST, "owner-1", 9) is False  # the owner's token is not a link
+    assert store.find_token("hash-view") is None
+    assert store.shares(LIST)[1].revoked_at == 9
+
+
+def test_events_commit_with_their_update_and_are_pruned(backend: Backend) -> None:
+    store = backend(events_kept=4)
+    create(store)
+    _, updates = edits(6)
+    for n, update in enumerate(updates):
+        event = Event("item.added", "Аня", f'{{"n": {n}}}', 100 + n)
+        store.append([Change(LIST, update, (event,))])
+    assert len(store.events_after(LIST, 0, 100)) == 6
+    store.compact(LIST)
+    newest = store.recent_events(LIST, 2)
+    assert [e.data for e in newest] == ['{"n": 5}', '{"n": 4}']
+    kept = store.events_after(LIST, 0, 100)
+    assert [e.event_id for e in kept] == sorted(e.event_id for e in kept)
+    assert len(kept) == 4  # compaction prunes the oldest beyond events_kept
+    after = store.events_after(LIST, kept[-2].event_id, 100)
+    assert [e.data for e in after] == ['{"n": 5}']
+    assert after[0].actor == "Аня" and after[0].list_id == LIST

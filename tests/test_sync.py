@@ -17,8 +17,8 @@ def item_names(client: PyClient) -> set[str]:
 async def test_two_clients_see_each_other(live_server: ServerProcess) -> None:
     list_id = live_server.create_list("Weekly")
     async with (
-        PyClient(live_server.ws_url, list_id) as a,
-        PyClient(live_server.ws_url, list_id) as b,
+        live_server.client(list_id) as a,
+        live_server.client(list_id) as b,
     ):
         await a.wait_synced()
         await b.wait_synced()
@@ -38,8 +38,8 @@ async def test_two_clients_see_each_other(live_server: ServerProcess) -> None:
 async def test_concurrent_field_edits_both_survive(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
     async with (
-        PyClient(live_server.ws_url, list_id) as a,
-        PyClient(live_server.ws_url, list_id) as b,
+        live_server.client(list_id) as a,
+        live_server.client(list_id) as b,
     ):
         await a.wait_synced()
         await b.wait_synced()
@@ -50,7 +50,7 @@ async def test_concurrent_field_edits_both_survive(live_server: ServerProcess) -
         schema.items(a.doc)["eggs"]["qty"] = 12
         schema.items(b.doc)["eggs"]["note"] = "free range"
         await asyncio.sleep(0)
-    async with PyClient(live_server.ws_url, list_id) as c:
+    async with live_server.client(list_id) as c:
         c.doc.apply_update(a.doc.get_update())
         await c.wait_synced()
     got = live_server.get_list(list_id)["items"][0]
@@ -59,7 +59,7 @@ async def test_concurrent_field_edits_both_survive(live_server: ServerProcess) -
 
 async def test_unknown_and_malformed_list_ids_close_4404(live_server: ServerProcess) -> None:
     for list_id in (new_list_id(), "not-a-uuid"):
-        async with websockets.connect(f"{live_server.ws_url}/{list_id}") as ws:
+        async with websockets.connect(live_server.sync_url(list_id)) as ws:
             with contextlib.suppress(websockets.ConnectionClosed):
                 await asyncio.wait_for(ws.recv(), 5)
             await asyncio.wait_for(ws.wait_closed(), 5)
@@ -80,14 +80,14 @@ BAD_FRAMES = {
 
 async def test_bad_frames_close_only_their_connection(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    async with PyClient(live_server.ws_url, list_id) as honest:
+    async with live_server.client(list_id) as honest:
         await honest.wait_synced()
         schema.add_item(honest.doc, schema.new_item("bread", order="a0"), "bread")
         await wait_for(lambda: live_server.get_list(list_id)["items"], what="bread stored")
         before = live_server.get_list(list_id)
         frames_before = len(honest.frames)
         for label, frame in [*BAD_FRAMES.items(), ("text", "hello")]:
-            async with websockets.connect(f"{live_server.ws_url}/{list_id}") as ws:
+            async with websockets.connect(live_server.sync_url(list_id)) as ws:
                 await ws.send(frame)
                 await asyncio.wait_for(ws.wait_closed(), 5)
                 assert ws.close_code == 4400, label
@@ -104,7 +104,7 @@ async def test_bad_frames_close_only_their_connection(live_server: ServerProcess
 async def test_oversized_frame_closes_1009(server_factory) -> None:  # type: ignore[no-untyped-def]
     server = server_factory({"LISTOK_MAX_MESSAGE_BYTES": "4096"})
     list_id = server.create_list()
-    async with websockets.connect(f"{server.ws_url}/{list_id}", max_size=None) as ws:
+    async with websockets.connect(server.sync_url(list_id), max_size=None) as ws:
         await ws.send(b"\x00\x02" + b"\x80\x40" + b"x" * 8192)
         await asyncio.wait_for(ws.wait_closed(), 5)
         assert ws.close_code == 1009
@@ -112,12 +112,12 @@ async def test_oversized_frame_closes_1009(server_factory) -> None:  # type: ign
 
 async def test_late_joiner_gets_full_state(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    async with PyClient(live_server.ws_url, list_id) as a:
+    async with live_server.client(list_id) as a:
         await a.wait_synced()
         for n in range(20):
             schema.add_item(a.doc, schema.new_item(f"item {n}", order=f"a{n:02d}"), f"id{n}")
         await wait_for(lambda: len(live_server.get_list(list_id)["items"]) == 20)
-    async with PyClient(live_server.ws_url, list_id) as late:
+    async with live_server.client(list_id) as late:
         await late.wait_synced()
         assert len(schema.list_items(late.doc)) == 20
         assert isinstance(schema.items(late.doc)["id3"], Map)

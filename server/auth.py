@@ -1,0 +1,103 @@
+"""Tokens and roles: who may read, write or manage a list.
+
+A token is 32 random bytes, url-safe base64 (256 bits); only its SHA-256 is stored. Every
+HTTP call and every socket names one, as `Authorization: Bearer <token>` or `?token=<token>`
+(what y-websocket's `params` option sends). Roles: `owner` (everything, shares, delete),
+`edit` (read and change the list), `view` (read only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Final
+
+from starlette.requests import HTTPConnection
+
+from store import Share, Store
+
+ROLES: Final = ("owner", "edit", "view")
+SHARE_ROLES: Final = ("edit", "view")
+_RANK: Final = {"view": 0, "edit": 1, "owner": 2}
+_TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+
+
+class AuthError(Exception):
+    """Missing or unknown token (401), or a role too weak for the action (403)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Access:
+    list_id: str
+    role: str
+    share_id: str
+
+    def allows(self, role: str) -> bool:
+        return _RANK[self.role] >= _RANK[role]
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_share_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def valid_token(token: str) -> bool:
+    return bool(_TOKEN_RE.match(token))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def token_from(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return conn.query_params.get("token") or None
+
+
+class Tokens:
+    """Resolves tokens to access, with a small cache that revocation clears."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, Share | None] = {}
+
+    async def resolve(self, token: str | None, list_id: str, need: str) -> Access:
+        if not token:
+            raise AuthError(401, "a token is required")
+        if not valid_token(token):
+            raise AuthError(401, "invalid token")
+        digest = token_hash(token)
+        if digest in self._cache:
+            share = self._cache[digest]
+        else:
+            share = await asyncio.to_thread(self.store.find_token, digest)
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = share
+        if share is None or share.list_id != list_id:
+            raise AuthError(401, "invalid token")
+        access = Access(list_id, share.role, share.share_id)
+        if not access.allows(need):
+            raise AuthError(
+                403,
+                f"this link is {share.role}-only"
+                if share.role == "view"
+                else f"needs the {need} role",
+            )
+        return access
+
+    def forget(self) -> None:
+        self._cache.clear()

@@ -1,0 +1,109 @@
+"""Typed change events as Server-Sent Events, and the activity feed built from the same events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+
+from server.api import authorize, services_of
+from server.auth import AuthError, token_from
+from server.errors import ApiError
+from server.events import event_json, summary
+
+KEEPALIVE_SECONDS = 15.0
+PAGE = 500
+
+
+def _int_param(raw: str | None, name: str, default: int, lo: int, hi: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ApiError(422, f"{name} must be an integer") from exc
+    if not lo <= value <= hi:
+        raise ApiError(422, f"{name} must be between {lo} and {hi}")
+    return value
+
+
+async def events(request: Request) -> StreamingResponse:
+    """`GET /api/lists/{id}/events`: new events as they are committed.
+
+    With `Last-Event-ID` (what EventSource sends on reconnect) or `?after=N`, events after N
+    that history still holds come first; `?after=0` replays all of it.
+    """
+    list_id, _ = await authorize(request, "view")
+    services = services_of(request)
+    raw_after = request.headers.get("last-event-id") or request.query_params.get("after")
+    after = _int_param(raw_after, "after", -1, 0, 2**62)
+    if after < 0:
+        latest = await asyncio.to_thread(services.store.recent_events, list_id, 1)
+        after = latest[0].event_id if latest else 0
+    room = await services.rooms.get(list_id)
+    if room is None:
+        raise ApiError(404, "no such list")
+    token = token_from(request)
+    room.holders += 1
+    waiter = asyncio.Event()
+    room.event_waiters.add(waiter)
+
+    async def stream() -> AsyncIterator[str]:
+        last = after
+        try:
+            yield "retry: 2000\n\n"
+            while True:
+                waiter.clear()
+                batch = await asyncio.to_thread(services.store.events_after, list_id, last, PAGE)
+                for event in batch:
+                    last = event.event_id
+                    data = json.dumps(event_json(event), ensure_ascii=False)
+                    yield f"id: {last}\nevent: {event.type}\ndata: {data}\n\n"
+                if len(batch) == PAGE:
+                    continue
+                try:
+                    await asyncio.wait_for(waiter.wait(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                try:  # a revoked link or a deleted list ends the stream
+                    await services.tokens.resolve(token, list_id, "view")
+                except AuthError:
+                    return
+        finally:
+            room.event_waiters.discard(waiter)
+            services.rooms.release(room)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def language(request: Request) -> str:
+    lang = request.query_params.get("lang")
+    if lang is None:
+        accept = request.headers.get("accept-language", "").lower()
+        lang = "ru" if accept.startswith("ru") else "en"
+    if lang not in ("en", "ru"):
+        raise ApiError(422, "lang must be 'en' or 'ru'")
+    return lang
+
+
+async def activity(request: Request) -> JSONResponse:
+    """`GET /api/lists/{id}/activity`: who did what and when, newest first."""
+    list_id, _ = await authorize(request, "view")
+    limit = _int_param(request.query_params.get("limit"), "limit", 50, 1, 500)
+    lang = language(request)
+    recent = await asyncio.to_thread(services_of(request).store.recent_events, list_id, limit)
+    entries: list[dict[str, Any]] = []
+    for event in recent:
+        entry = event_json(event)
+        entry.pop("item", None)
+        entry["summary"] = summary(entry, lang)
+        entries.append(entry)
+    return JSONResponse({"activity": entries})
