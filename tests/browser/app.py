@@ -65,8 +65,24 @@ def wait_service_worker(page: Page) -> None:
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
 
-def server_items(base_url: str, list_id: str) -> list[dict[str, object]]:
-    response = httpx.get(f"{base_url}/api/lists/{list_id}", timeout=10)
+def token_of(page: Page, list_id: str) -> str | None:
+    """The token this device keeps for the list (made on the device, or from a share link)."""
+    token: str | None = page.evaluate(
+        "(id) => (JSON.parse(localStorage.getItem('listok.lists.v1') || '[]')"
+        ".find((r) => r.id === id) || {}).token || null",
+        list_id,
+    )
+    return token
+
+
+def server_list(base_url: str, list_id: str, token: str | None = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.get(f"{base_url}/api/lists/{list_id}", headers=headers, timeout=10)
+
+
+def server_items(page: Page, base_url: str, list_id: str) -> list[dict[str, object]]:
+    """The list as the server has it, read with the token the page holds."""
+    response = server_list(base_url, list_id, token_of(page, list_id))
     response.raise_for_status()
     items: list[dict[str, object]] = response.json()["items"]
     return items
@@ -84,3 +100,25 @@ def edit_field(page: Page, name: str, field: str, value: str) -> None:
         control.press("Tab")
     item.get_by_role("button", name="Done").click()
     expect(item.locator(".editor")).to_be_hidden()
+
+
+def share_link(page: Page, base_url: str, list_id: str, role: str = "edit") -> str:
+    """A link another person opens: a share link with a token when the server has them."""
+    token = token_of(page, list_id)
+    response = httpx.post(
+        f"{base_url}/api/lists/{list_id}/shares",
+        json={"role": role},
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+        timeout=10,
+    )
+    if response.status_code in (404, 405):  # a server without share links: the id is enough
+        return f"{base_url}/l/{list_id}"
+    response.raise_for_status()
+    data = response.json()
+    if data.get("url"):
+        return str(data["url"])
+    return (
+        f"{base_url}{data['path']}"
+        if data.get("path")
+        else f"{base_url}/l/{list_id}#token={data['token']}"
+    )

@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     if not (DIST / "index.html").is_file():
-        pytest.fail("client/dist is missing: run `make client` (cd client && npm ci && npm run build)")
+        pytest.fail("client/dist is missing: run `make client` (npm ci + npm run build)")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium")
     with sync_playwright() as p:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.app import (
@@ -14,6 +13,8 @@ from tests.browser.app import (
     open_names,
     row,
     server_items,
+    server_list,
+    token_of,
     wait_service_worker,
 )
 from tests.support import ServerProcess
@@ -46,7 +47,7 @@ def test_reload_with_no_network_opens_from_service_worker_and_indexeddb(
     page.context.set_offline(False)
     card.get_by_role("link").click()
     expect_state(page, "saved")
-    items = {i["name"]: i["checked"] for i in server_items(live_server.url, list_id)}
+    items = {i["name"]: i["checked"] for i in server_items(page, live_server.url, list_id)}
     assert items == {"milk": False, "bread": True, "tea": False, "honey": False}
 
 
@@ -61,7 +62,9 @@ def test_list_created_offline_reaches_the_server_when_the_network_returns(
     list_id = create_list(page, live_server.url, "Camping")
     add_item(page, "matches")
     expect_state(page, "offline")
-    assert httpx.get(f"{live_server.url}/api/lists/{list_id}").status_code == 404
+    token = token_of(page, list_id)
+    assert token, "a list made offline gets its owner token on the device"
+    assert server_list(live_server.url, list_id, token).status_code in (401, 404)
     page.get_by_role("link", name="Back to all lists").click()
     expect(page.locator(f'li.list-card[data-list-id="{list_id}"]')).to_contain_text(
         "not on the server yet"
@@ -73,6 +76,8 @@ def test_list_created_offline_reaches_the_server_when_the_network_returns(
     )
     page.locator(f'li.list-card[data-list-id="{list_id}"]').get_by_role("link").click()
     expect_state(page, "saved")
-    body = httpx.get(f"{live_server.url}/api/lists/{list_id}").json()
+    response = server_list(live_server.url, list_id, token)
+    assert response.status_code == 200
+    body = response.json()
     assert body["title"] == "Camping"
     assert [i["name"] for i in body["items"]] == ["matches"]

@@ -12,10 +12,12 @@ from tests.browser.app import (
     done_names,
     edit_field,
     expect_state,
+    list_id_of,
     open_link,
     open_names,
     row,
     server_items,
+    share_link,
 )
 from tests.support import ServerProcess
 
@@ -29,7 +31,7 @@ def test_two_browsers_see_each_others_adds_checks_and_deletes(
     add_item(anna, "bread")
     expect_state(anna, "saved")
 
-    open_link(boris, live_server.url, anna.url)
+    open_link(boris, live_server.url, share_link(anna, live_server.url, list_id_of(anna)))
     expect(row(boris, "bread")).to_be_visible()
     expect(boris.locator(".title-btn")).to_have_text("Party")
 
@@ -50,7 +52,7 @@ def test_two_browsers_see_each_others_adds_checks_and_deletes(
 
     expect_state(anna, "saved")
     expect_state(boris, "saved")
-    items = server_items(live_server.url, anna.url.rsplit("/", 1)[-1])
+    items = server_items(anna, live_server.url, anna.url.rsplit("/", 1)[-1])
     assert [(i["name"], i["checked"], i["created_by"]) for i in items] == [("bread", True, "Anna")]
 
 
@@ -63,7 +65,7 @@ def test_offline_edits_on_both_sides_converge_with_nothing_lost(
     add_item(anna, "eggs")
     add_item(anna, "flour")
     expect_state(anna, "saved")
-    open_link(boris, live_server.url, anna.url)
+    open_link(boris, live_server.url, share_link(anna, live_server.url, list_id_of(anna)))
     expect(row(boris, "flour")).to_be_visible()
     expect_state(boris, "saved")
 
@@ -90,7 +92,7 @@ def test_offline_edits_on_both_sides_converge_with_nothing_lost(
         expect(row(page, "eggs").locator(".qty")).to_have_text("12")
         expect(row(page, "eggs").locator(".note")).to_have_text("free range")
         assert done_names(page) == []  # flour: checked by one, deleted by the other
-    items = {i["name"]: i for i in server_items(live_server.url, list_id)}
+    items = {i["name"]: i for i in server_items(anna, live_server.url, list_id)}
     assert sorted(items) == ["apples", "butter", "eggs"]
     assert items["eggs"]["qty"] == 12
     assert items["eggs"]["note"] == "free range"

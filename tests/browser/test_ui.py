@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.app import (
@@ -14,9 +13,11 @@ from tests.browser.app import (
     edit_field,
     expect_state,
     open_link,
-    open_names,
     row,
     server_items,
+    server_list,
+    share_link,
+    token_of,
 )
 from tests.support import ServerProcess
 
@@ -57,7 +58,7 @@ def test_reorder_by_keyboard_and_drag_delete_with_undo_and_rename(
     expect(page.locator(".title-btn")).to_have_text("Order, renamed")
 
     expect_state(page, "saved")
-    body = httpx.get(f"{live_server.url}/api/lists/{list_id}").json()
+    body = server_list(live_server.url, list_id, token_of(page, list_id)).json()
     assert body["title"] == "Order, renamed"
     assert [i["name"] for i in body["items"]] == ["b", "c", "a"]
     page.reload()
@@ -113,12 +114,13 @@ def test_screenshots_phone_and_laptop_light_and_dark(
     groups = author.locator(".group-title:not(.sr-only)").all_text_contents()
     assert groups == ["Fruit & vegetables", "Dairy & eggs", "Bakery", "Household"]
 
+    link = share_link(author, live_server.url, list_id)
     sizes = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
     for size, viewport in sizes.items():
         for scheme in ("light", "dark"):
             extra = {"is_mobile": True, "has_touch": True} if size == "phone" else {}
             page = new_page("Boris", viewport=viewport, color_scheme=scheme, **extra)
-            open_link(page, live_server.url, f"{live_server.url}/l/{list_id}")
+            open_link(page, live_server.url, link)
             expect(row(page, "dish soap")).to_be_visible()
             expect_state(page, "saved")
             expect(page.locator(".presence [aria-label='Anna']")).to_have_count(1)
@@ -130,4 +132,4 @@ def test_screenshots_phone_and_laptop_light_and_dark(
             expect(page.locator(".list-card")).to_have_count(1)
             assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
             page.screenshot(path=artifacts / f"home-{size}-{scheme}.png", full_page=True)
-    assert [i["name"] for i in server_items(live_server.url, list_id)][0] == "potatoes"
+    assert next(i["name"] for i in server_items(author, live_server.url, list_id)) == "potatoes"

@@ -2,9 +2,13 @@
 // Optional endpoints (share links, activity, suggestions) resolve to null when the server
 // does not answer them, so the UI simply leaves those panels out.
 
+import { userName } from './profile.js'
+
 function headers (token, json) {
   const h = {}
   if (token) h.Authorization = `Bearer ${token}`
+  const name = userName()
+  if (name) h['X-Listok-Name'] = encodeURIComponent(name) // who did it, for the activity feed
   if (json) h['Content-Type'] = 'application/json'
   return h
 }
@@ -34,8 +38,9 @@ async function call (method, path, { token, body, timeoutMs = 8000 } = {}) {
 
 const listUrl = (id) => `/api/lists/${encodeURIComponent(id)}`
 
-/** Idempotent create of a list made on this device. */
-export const putList = (id, title, token) => call('PUT', listUrl(id), { token, body: { title } })
+/** Idempotent create of a list made on this device, with the owner token made here too. */
+export const putList = (id, title, token) =>
+  call('PUT', listUrl(id), { token, body: token ? { title, token } : { title } })
 export const getList = (id, token) => call('GET', listUrl(id), { token })
 
 async function optional (method, path, opts) {
@@ -48,5 +53,6 @@ export const createShare = (id, token, role) =>
   optional('POST', `${listUrl(id)}/shares`, { token, body: { role } })
 export const revokeShare = (id, token, shareId) =>
   call('DELETE', `${listUrl(id)}/shares/${encodeURIComponent(shareId)}`, { token })
-export const getActivity = (id, token) => optional('GET', `${listUrl(id)}/activity`, { token })
+export const getActivity = (id, token, lang) =>
+  optional('GET', `${listUrl(id)}/activity${lang ? `?lang=${lang}` : ''}`, { token })
 export const getSuggestions = (id, token) => optional('GET', `${listUrl(id)}/suggestions`, { token })

@@ -22,3 +22,9 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export function isListId (s) {
   return typeof s === 'string' && UUID_RE.test(s)
 }
+
+/** An owner token made on the device (256 bits, url-safe), so a list made offline has one. */
+export function newToken () {
+  const b = crypto.getRandomValues(new Uint8Array(43))
+  return Array.from(b, (x) => URL_SAFE[x & 63]).join('')
+}

@@ -7,8 +7,9 @@
 // that answer arrives, everything up to the probe is on the server.
 import * as Y from 'yjs'
 import { IndexeddbPersistence } from 'y-indexeddb'
-import { WebsocketProvider, messageSync } from 'y-websocket'
+import { WebsocketProvider, messageSync, messageAuth } from 'y-websocket'
 import * as syncProtocol from 'y-protocols/sync'
+import * as authProtocol from 'y-protocols/auth'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { LOCAL, itemsMap, metaMap, initMeta, readItems, readTitle } from './items.js'
@@ -122,6 +123,11 @@ export class ListSession {
       original(encoder, decoder, p, emitSynced, type)
       if (emitSynced && syncType === syncProtocol.messageYjsSyncStep2) this.ack()
     }
+    // A view-only connection's change is refused with an auth "permission denied" message
+    // (or, from older servers, close code 4403).
+    provider.messageHandlers[messageAuth] = (_encoder, decoder) => {
+      authProtocol.readAuthMessage(decoder, this.doc, () => this.denied())
+    }
     provider.on('status', ({ status }) => {
       this.probes = []
       if (status === 'connected') this.probes.push(this.localSeq) // the provider's own SyncStep1
@@ -160,25 +166,29 @@ export class ListSession {
       }
       this.problem = 'notfound'
     } else if (code === CLOSE.FORBIDDEN) {
-      // A view link tried to write (an edit link downgraded, or a stale local change). The
-      // server will never take this device's divergent copy: drop it and reload from the
-      // server, read-only from now on. Once per minute at most, so it cannot loop.
-      this.record = upsertList(this.listId, { role: 'view' })
-      this.setReadOnly(true)
-      const key = `listok.reset.${this.listId}`
-      const last = Number(sessionStorage.getItem(key) || 0)
-      if (Date.now() - last > 60_000) {
-        sessionStorage.setItem(key, String(Date.now()))
-        this.destroyed = true
-        this.provider.destroy()
-        await this.idb.clearData()
-        location.reload()
-        return
-      }
+      await this.denied()
+      return
     } else if (code === CLOSE.UNAUTHORIZED) {
       this.problem = 'denied'
     }
     this.refreshState()
+  }
+
+  /**
+   * This device may only view the list but changed it (an edit link downgraded, or a stale
+   * local change). The server never takes that divergent copy: drop it and reload from the
+   * server, read-only from now on. At most once a minute, so it cannot loop.
+   */
+  async denied () {
+    this.record = upsertList(this.listId, { role: 'view' })
+    this.setReadOnly(true)
+    const key = `listok.reset.${this.listId}`
+    if (this.destroyed || Date.now() - Number(sessionStorage.getItem(key) || 0) < 60_000) return
+    sessionStorage.setItem(key, String(Date.now()))
+    this.destroyed = true
+    this.provider?.destroy()
+    await this.idb.clearData()
+    location.reload()
   }
 
   ack () {

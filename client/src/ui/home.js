@@ -3,7 +3,7 @@
 import { h } from './dom.js'
 import { t } from '../lib/i18n.js'
 import { allLists, upsertList, removeList, onListsChange } from '../lib/registry.js'
-import { newListId } from '../lib/ids.js'
+import { newListId, newToken } from '../lib/ids.js'
 import { parseListLink, listPath } from '../lib/links.js'
 import { userName, setUserName } from '../lib/profile.js'
 import { dbName } from '../lib/session.js'
@@ -22,7 +22,7 @@ export function renderHome (root, { navigate }) {
       const title = titleInput.value.trim()
       if (!title) return
       const id = newListId()
-      upsertList(id, { title, pendingCreate: true, role: 'owner', openedAt: Date.now() })
+      upsertList(id, { title, token: newToken(), pendingCreate: true, role: 'owner', openedAt: Date.now() })
       navigate(listPath(id))
     }
   }, h('label.sr-only', { for: 'new-list' }, t('home.new.label')), titleInput,

@@ -305,7 +305,7 @@ export function renderList (root, listId, { setHeader }) {
     emptyEl.hidden = items.length > 0
     const title = readTitle(doc) || session.record.title || t('list.untitled')
     setText(titleBtn, title)
-    titleBtn.setAttribute('aria-label', t('list.rename.button', { title }))
+    titleBtn.setAttribute('aria-label', session.readOnly ? title : t('list.rename.button', { title }))
     document.title = `${title} · ${t('app.name')}`
     if (focused && focused !== document.activeElement && focused.isConnected) focused.focus({ preventScroll: true })
   }
@@ -320,6 +320,7 @@ export function renderList (root, listId, { setHeader }) {
     addForm.hidden = ro
     root.firstElementChild?.classList.toggle('is-readonly', ro)
     titleBtn.disabled = ro
+    if (ro) titleBtn.setAttribute('aria-label', titleBtn.textContent)
     problemBanner.hidden = !session.problem
     if (session.problem) setText(problemBanner, t(`problem.${session.problem}`))
     const peers = session.peers()
@@ -462,7 +463,7 @@ export function renderList (root, listId, { setHeader }) {
   async function probeOptional () {
     const [shares, activity] = await Promise.all([
       session.readOnly ? null : getShares(listId, session.token),
-      getActivity(listId, session.token)
+      getActivity(listId, session.token, currentLang())
     ])
     if (destroyed) return
     shareBtn.hidden = shares == null

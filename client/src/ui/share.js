@@ -7,7 +7,8 @@ import { shareUrl } from '../lib/links.js'
 import { panelDialog } from './dialogs.js'
 
 const sharesOf = (data) => (Array.isArray(data) ? data : (data && (data.shares || data.items)) || [])
-const linkOf = (listId, s) => s.url || (s.token ? shareUrl(listId, s.token) : '')
+const linkOf = (listId, s) =>
+  s.url || (s.path ? location.origin + s.path : s.token ? shareUrl(listId, s.token) : '')
 
 export function openShareDialog (session) {
   const { listId } = session
@@ -32,7 +33,7 @@ export function openShareDialog (session) {
   }
 
   async function refresh () {
-    const shares = sharesOf(await getShares(listId, session.token)).filter((s) => s && s.role !== 'owner')
+    const shares = sharesOf(await getShares(listId, session.token)).filter((s) => s && s.role !== 'owner' && !s.revoked_at)
     existing.replaceChildren(...shares.map((s) => h('li.row',
       h('span.badge', {}, t(`role.${s.role}`)),
       h('span.grow.muted', {}, s.label || s.created_by || ''),
