@@ -3,6 +3,7 @@
 // can only sync through the server). The parent drives it through IPC commands:
 //   connect -> write -> drain -> report -> verify -> close
 import crypto from 'node:crypto'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
@@ -26,6 +27,11 @@ let cpuAtWriteStart = null
 let wallAtWriteStart = 0
 
 const send = (msg) => process.send(msg)
+// every provider adds a process 'exit' listener (to clear its presence); hundreds are expected here
+process.setMaxListeners(0)
+// how late this process's event loop runs: when it is as large as the fan-out latency, the
+// clients, not the server, are the bottleneck
+const loopDelay = monitorEventLoopDelay({ resolution: 5 })
 
 function socketClass (server, listId) {
   const Base = server === 'hocuspocus' ? hocuspocusPolyfill(listId) : WebSocket
@@ -53,7 +59,7 @@ function randomId () {
   return crypto.randomBytes(12).toString('base64url') // 16 url-safe chars
 }
 
-function makeClient ({ listId, index, writer }, { url, server, presence }) {
+function makeClient ({ listId, token, index, writer }, { url, server, presence }) {
   const doc = new Y.Doc()
   const items = doc.getMap('items')
   const client = { listId, index, writer, doc, items, provider: null, syncMs: NaN, writes: 0, order: null }
@@ -73,6 +79,7 @@ function makeClient ({ listId, index, writer }, { url, server, presence }) {
   const provider = new WebsocketProvider(url, listId, doc, {
     connect: false,
     disableBc: true,
+    params: token ? { token } : {},
     WebSocketPolyfill: socketClass(server, listId),
     maxBackoffTime: 1000
   })
@@ -150,6 +157,8 @@ async function writePhase ({ startAt, seconds, rate, presence }) {
   await sleepUntil(startAt)
   cpuAtWriteStart = process.cpuUsage()
   wallAtWriteStart = monoMs()
+  loopDelay.reset()
+  loopDelay.enable()
   // bounded: stop when every writer made its writes, or 5 s after the window if the loop lags
   while (monoMs() < endAt + 5000) {
     const now = monoMs()
@@ -187,13 +196,14 @@ function digest (doc) {
   const items = doc.getMap('items').toJSON()
   const keys = Object.keys(items).sort()
   const h = crypto.createHash('sha1')
-  for (const k of keys) h.update(k + JSON.stringify(items[k]))
+  for (const k of keys) h.update(k + JSON.stringify(Object.entries(items[k]).sort(([a], [b]) => (a < b ? -1 : 1))))
   const sv = [...Y.decodeStateVector(Y.encodeStateVector(doc)).entries()].sort((a, b) => a[0] - b[0])
   h.update(JSON.stringify(sv))
   return { hash: h.digest('hex'), size: keys.length }
 }
 
 function report () {
+  loopDelay.disable()
   const cpu = cpuAtWriteStart ? process.cpuUsage(cpuAtWriteStart) : null
   const wall = wallAtWriteStart ? monoMs() - wallAtWriteStart : 0
   const replicas = clients.filter((c) => c.synced).map((c) => ({ listId: c.listId, ...digest(c.doc) }))
@@ -205,16 +215,18 @@ function report () {
     frames,
     disconnects,
     replicas,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    loopDelayMaxMs: loopDelay.max / 1e6,
     cpuPercent: cpu && wall > 0 ? (100 * (cpu.user + cpu.system) / 1000) / wall : NaN
   }
 }
 
 // A late joiner per list: a fresh client that syncs from the server alone proves the server holds
 // every update (for Listok after the run, not just the clients between themselves).
-async function verify ({ listIds, url, server, deadlineMs }) {
+async function verify ({ lists, url, server, deadlineMs }) {
   const out = []
-  for (const listId of listIds) {
-    const c = makeClient({ listId, index: -1, writer: false }, { url, server, presence: false })
+  for (const { listId, token } of lists) {
+    const c = makeClient({ listId, token, index: -1, writer: false }, { url, server, presence: false })
     const deadline = monoMs() + deadlineMs
     await Promise.race([connectOne(c), sleepUntil(deadline)])
     out.push({ listId, synced: !!c.synced, ...digest(c.doc) })

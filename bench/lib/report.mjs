@@ -24,6 +24,7 @@ const ROWS = [
   ['disconnects', 'client disconnects', 0, 'write'],
   ['serverCpuPct', 'server CPU (% of one core)', 0, 'write'],
   ['clientCpuPct', 'load generators CPU (% of one core)', 0, 'write'],
+  ['loopDelayP99Ms', 'load generator event-loop delay p99 (ms, worst process)', 1, 'write'],
   ['rssPeakMb', 'server RSS peak (MB)', 1, 'all'],
   ['kbPerConnection', 'server kB/connection', 1, 'all']
 ]

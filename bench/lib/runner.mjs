@@ -40,17 +40,16 @@ class Loadgen {
   }
 }
 
-function plan (profile, procs) {
-  const listIds = Array.from({ length: profile.lists }, () => crypto.randomUUID())
+function plan (profile, procs, listIds, tokens) {
   const perProc = Array.from({ length: procs }, () => [])
   let k = 0
   for (const listId of listIds) {
     for (let i = 0; i < profile.clientsPerList; i++) {
       // spread each list's clients over the processes, so fan-out crosses process boundaries
-      perProc[k++ % procs].push({ listId, index: i, writer: profile.rate > 0 })
+      perProc[k++ % procs].push({ listId, token: tokens.get(listId), index: i, writer: profile.rate > 0 })
     }
   }
-  return { listIds, perProc: perProc.filter((p) => p.length > 0) }
+  return perProc.filter((p) => p.length > 0)
 }
 
 /**
@@ -58,12 +57,14 @@ function plan (profile, procs) {
  */
 export async function runProfile ({ profile, serverName, procs, logFile, drainSeconds, verifyLists, extraEnv }) {
   const server = await startServer(serverName, { logFile, extraEnv })
-  const { listIds, perProc } = plan(profile, procs)
-  const gens = perProc.map(() => new Loadgen())
+  const listIds = Array.from({ length: profile.lists }, () => crypto.randomUUID())
   const metrics = { server: serverName, pid: server.pid, errors: [] }
   const sampler = new ProcSampler(server.pid).start()
+  let gens = []
   try {
-    await createLists(server, listIds)
+    const tokens = await createLists(server, listIds)
+    const perProc = plan(profile, procs, listIds, tokens)
+    gens = perProc.map(() => new Loadgen())
     const before = readProc(server.pid)
     const connectDeadlineMs = 60000
     const connected = await Promise.all(gens.map((g, i) => g.call({
@@ -120,6 +121,7 @@ export async function runProfile ({ profile, serverName, procs, logFile, drainSe
       metrics.updateFramesPerDelivery = reports.reduce((n, r) => n + r.frames.updates, 0) / Math.max(1, metrics.deliveries)
       metrics.rxMb = reports.reduce((n, r) => n + r.frames.bytes, 0) / 1e6
       metrics.disconnects = reports.reduce((n, r) => n + r.disconnects, 0)
+      metrics.loopDelayP99Ms = Math.max(...reports.map((r) => r.loopDelayP99Ms))
       metrics.clientCpuPct = reports.reduce((n, r) => n + (r.cpuPercent || 0), 0)
       metrics.serverCpuPct = (100 * (cpuEnd.cpuSeconds - cpuStart.cpuSeconds)) / ((cpuEnd.at - cpuStart.at) / 1000)
 
@@ -137,7 +139,7 @@ export async function runProfile ({ profile, serverName, procs, logFile, drainSe
         if (reps.some((r) => r.size !== expected[id])) missing++
       }
       const sample = listIds.slice(0, verifyLists)
-      const verified = await gens[0].call({ cmd: 'verify', listIds: sample, url: server.wsUrl, server: server.kind, deadlineMs: 15000 }, 30000)
+      const verified = await gens[0].call({ cmd: 'verify', lists: sample.map((id) => ({ listId: id, token: tokens.get(id) })), url: server.wsUrl, server: server.kind, deadlineMs: 15000 }, 30000)
       let lateMismatch = 0
       for (const v of verified.lists) {
         const reps = byList.get(v.listId) ?? []
@@ -145,7 +147,7 @@ export async function runProfile ({ profile, serverName, procs, logFile, drainSe
       }
       if (server.kind === 'listok') {
         let apiMismatch = 0
-        for (const id of sample) if ((await listokItemCount(server, id)) !== expected[id]) apiMismatch++
+        for (const id of sample) if ((await listokItemCount(server, id, tokens.get(id))) !== expected[id]) apiMismatch++
         metrics.apiMismatch = apiMismatch
       }
       metrics.diverged = diverged

@@ -116,9 +116,15 @@ function stopChild (child) {
   })
 }
 
-/** Create the lists a profile uses: Listok needs them to exist (PUT is idempotent). */
+/**
+ * Create the lists a profile uses. Listok needs them to exist and answers with the owner's
+ * token, which its clients then send (y-websocket `params` -> `?token=`). The anchors need
+ * nothing: their tokens are null.
+ * @returns {Promise<Map<string, string|null>>} list id -> token
+ */
 export async function createLists (server, listIds) {
-  if (server.kind !== 'listok') return
+  const tokens = new Map(listIds.map((id) => [id, null]))
+  if (server.kind !== 'listok') return tokens
   let next = 0
   const worker = async () => {
     while (next < listIds.length) {
@@ -131,14 +137,18 @@ export async function createLists (server, listIds) {
       if (res.status !== 200 && res.status !== 201) {
         throw new Error(`PUT /api/lists/${id} -> ${res.status} ${await res.text()}`)
       }
+      tokens.set(id, (await res.json()).token ?? null)
     }
   }
   await Promise.all(Array.from({ length: 8 }, worker))
+  return tokens
 }
 
 /** Item count of a list as Listok's JSON API reports it (its persisted view). */
-export async function listokItemCount (server, listId) {
-  const res = await fetch(`${server.httpUrl}/api/lists/${listId}`)
+export async function listokItemCount (server, listId, token) {
+  const res = await fetch(`${server.httpUrl}/api/lists/${listId}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {}
+  })
   if (!res.ok) return NaN
   const body = await res.json()
   return Array.isArray(body.items) ? body.items.length : NaN
