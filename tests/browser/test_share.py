@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.app import add_item, expect_state, open_link, row, server_items
+from tests.browser.app import (
+    add_item,
+    create_list,
+    expect_state,
+    open_link,
+    row,
+    server_items,
+)
 from tests.support import ServerProcess
 
 
@@ -69,3 +77,39 @@ def test_view_link_cannot_change_anything(
     items = server_items(owner, live_server.url, list_id)
     assert [(i["name"], i["checked"]) for i in items] == [("salt", False), ("pepper", False)]
     expect(row(owner, "salt").get_by_role("checkbox")).not_to_be_checked()
+
+
+def test_share_dialog_makes_links_and_activity_feed_shows_who_did_what(
+    live_server: ServerProcess, new_page: Callable[..., Page], artifacts: Path
+) -> None:
+    make_shared_list(live_server.url)  # skips while the server has no share links
+    anna = new_page("Anna")
+    list_id = create_list(anna, live_server.url, "Dinner")
+    add_item(anna, "rice")
+    expect_state(anna, "saved")
+
+    anna.get_by_role("button", name="Share", exact=True).click()
+    dialog = anna.get_by_role("dialog", name="Share this list")
+    dialog.get_by_role("button", name="Copy edit link").click()
+    link = dialog.get_by_label("Edit link").input_value()
+    assert f"/l/{list_id}#token=" in link
+    expect(dialog.locator(".shares li")).to_have_count(1)
+    anna.screenshot(path=artifacts / "share-dialog-laptop-light.png")
+    dialog.get_by_role("button", name="Close").click()
+
+    boris = new_page("Boris", locale="ru-RU")
+    open_link(boris, live_server.url, link)
+    expect(row(boris, "rice")).to_be_visible()
+    boris.locator("#add-item").fill("лук")
+    boris.locator("#add-item").press("Enter")
+    expect(row(anna, "лук")).to_be_visible()
+    expect_state(boris, "saved")
+
+    anna.get_by_role("button", name="Activity", exact=True).click()
+    feed = anna.get_by_role("dialog", name="Activity")
+    expect(feed.get_by_text("Boris added лук")).to_be_visible(timeout=15_000)
+    expect(feed.get_by_text("Anna added rice")).to_be_visible()
+    boris.get_by_role("button", name="События", exact=True).click()
+    expect(
+        boris.get_by_role("dialog", name="События").get_by_text("Anna добавил(а) rice")
+    ).to_be_visible()

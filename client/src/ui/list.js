@@ -339,11 +339,16 @@ export function renderList (root, listId, { setHeader }) {
   }
   itemsMap(doc).observeDeep(schedule)
   metaMap(doc).observeDeep(schedule)
+  // Optional panels are probed once the server has the list (a list made offline gets there
+  // later), and again after a role change.
+  let probedAs = null
   const offSession = session.on(() => {
     if (session.readOnly && editingId) toggleEdit(editingId, true)
+    const as = `${session.readOnly}`
+    if (session.state === 'saved' && probedAs !== as) { probedAs = as; probeOptional() }
     schedule()
   })
-  session.whenLoaded.then(() => { schedule(); probeOptional() })
+  session.whenLoaded.then(() => schedule())
   render()
   renderStatus()
 

@@ -1,7 +1,7 @@
 // The share dialog: copy an edit or a view link; list and revoke existing links. Shown only
 // when the server answers GET /api/lists/{id}/shares (share links land with the API issue).
 import { h } from './dom.js'
-import { t } from '../lib/i18n.js'
+import { t, formatTime } from '../lib/i18n.js'
 import { getShares, createShare, revokeShare } from '../lib/api.js'
 import { shareUrl } from '../lib/links.js'
 import { panelDialog } from './dialogs.js'
@@ -36,7 +36,7 @@ export function openShareDialog (session) {
     const shares = sharesOf(await getShares(listId, session.token)).filter((s) => s && s.role !== 'owner' && !s.revoked_at)
     existing.replaceChildren(...shares.map((s) => h('li.row',
       h('span.badge', {}, t(`role.${s.role}`)),
-      h('span.grow.muted', {}, s.label || s.created_by || ''),
+      h('span.grow.muted', {}, s.label || formatTime(s.created_at)),
       s.id ? h('button.danger', {
         type: 'button',
         'aria-label': t('share.revoke.label', { role: t(`role.${s.role}`) }),
