@@ -2,7 +2,7 @@
 // Listok load benchmarks against @y/websocket-server and @hocuspocus/server.
 //
 //   node bench/run.mjs [--profiles S,S0,M,T,C] [--servers listok,y-websocket-server,hocuspocus]
-//                      [--repeat N] [--procs N] [--smoke] [--out FILE] [--drain SECONDS]
+//                      [--repeat N] [--procs N] [--smoke] [--out FILE] [--drain SECONDS] [--pyspy]
 //
 // Every server is started fresh for every profile and repeat, and stopped by PID. Output: one
 // markdown table per profile, printed and written to bench/results/<timestamp>.md.
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { DEFAULT_PROFILES, PROFILES } from './lib/profiles.mjs'
 import { profileTable } from './lib/report.mjs'
+import { summarizeCollapsed } from './lib/pyspy.mjs'
 import { runProfile } from './lib/runner.mjs'
 import { DEFAULT_SERVERS, listokAvailable, SERVERS } from './lib/servers.mjs'
 
@@ -26,6 +27,7 @@ const { values: opts } = parseArgs({
     drain: { type: 'string', default: '30' },
     verify: { type: 'string', default: '5' },
     smoke: { type: 'boolean', default: false },
+    pyspy: { type: 'boolean', default: false },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false }
   }
@@ -64,6 +66,7 @@ const sections = [
 ]
 
 let failures = 0
+const profiles_ = []
 for (const profileName of profiles) {
   const profile = PROFILES[profileName]
   const runsByServer = new Map(servers.map((s) => [s, []]))
@@ -74,9 +77,12 @@ for (const profileName of profiles) {
       const logFile = path.join(logDir, `${profileName}-${serverName}-${r + 1}.log`)
       process.stderr.write(`[${profileName} ${r + 1}/${repeat}] ${serverName} ... `)
       const t0 = Date.now()
+      const pyspy = opts.pyspy ? path.join(resultsDir, `${stamp}-pyspy-${profileName}-${serverName}-${r + 1}.txt`) : null
       const m = await runProfile({
-        profile, serverName, procs, logFile, drainSeconds: Number(opts.drain), verifyLists: Number(opts.verify)
+        profile, serverName, procs, logFile, drainSeconds: Number(opts.drain), verifyLists: Number(opts.verify), pyspy
       })
+      if (m.pyspy?.file) profiles_.push(`#### py-spy: ${profileName}, ${serverName}, run ${r + 1}\n\n${summarizeCollapsed(m.pyspy.file)}`)
+      else if (m.pyspy?.error) profiles_.push(`py-spy failed: ${m.pyspy.error}\n`)
       m.crashed = m.serverExit !== null && m.serverExit !== undefined
       runsByServer.get(serverName).push(m)
       const bad = m.errors.length > 0 || m.converged === false || m.crashed || m.connectFailed > 0
@@ -90,6 +96,7 @@ for (const profileName of profiles) {
   const table = profileTable(profileName, profile, runsByServer, labels)
   sections.push(table)
   console.log(table)
+  for (const p of profiles_.splice(0)) { sections.push(p); console.log(p) }
 }
 
 fs.writeFileSync(outFile, sections.join('\n'))

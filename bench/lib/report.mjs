@@ -26,7 +26,8 @@ const ROWS = [
   ['clientCpuPct', 'load generators CPU (% of one core)', 0, 'write'],
   ['loopDelayP99Ms', 'load generator event-loop delay p99 (ms, worst process)', 1, 'write'],
   ['rssPeakMb', 'server RSS peak (MB)', 1, 'all'],
-  ['kbPerConnection', 'server kB/connection', 1, 'all']
+  ['kbPerConnection', 'server kB/connection', 1, 'all'],
+  ['loadavg', 'machine load average (1 min) at the end', 1, 'all']
 ]
 
 const fmt = (x, d) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—')

@@ -1,5 +1,6 @@
 // Runs one profile against one server: fresh server, forked load generators, bounded phases.
-import { fork } from 'node:child_process'
+import { fork, spawn } from 'node:child_process'
+import fs from 'node:fs'
 import crypto from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -55,7 +56,7 @@ function plan (profile, procs, listIds, tokens) {
 /**
  * @returns {Promise<object>} the metrics of one run (see report.mjs for their names)
  */
-export async function runProfile ({ profile, serverName, procs, logFile, drainSeconds, verifyLists, extraEnv }) {
+export async function runProfile ({ profile, serverName, procs, logFile, drainSeconds, verifyLists, extraEnv, pyspy }) {
   const server = await startServer(serverName, { logFile, extraEnv })
   const listIds = Array.from({ length: profile.lists }, () => crypto.randomUUID())
   const metrics = { server: serverName, pid: server.pid, errors: [] }
@@ -92,6 +93,7 @@ export async function runProfile ({ profile, serverName, procs, logFile, drainSe
 
     if (profile.rate > 0) {
       const startAt = monoMs() + 300
+      const spy = pyspy && server.kind === 'listok' ? startPySpy(server.pid, pyspy, profile.seconds + 2) : null
       const cpuStart = readProc(server.pid)
       const written = await Promise.all(gens.map((g) => g.call({
         cmd: 'write', startAt, seconds: profile.seconds, rate: profile.rate, presence: profile.presence
@@ -103,6 +105,7 @@ export async function runProfile ({ profile, serverName, procs, logFile, drainSe
         cmd: 'drain', expected, deadlineMs: drainSeconds * 1000
       }, drainSeconds * 1000 + 10000)))
       const cpuEnd = readProc(server.pid)
+      if (spy) metrics.pyspy = await spy
       const reports = await Promise.all(gens.map((g) => g.call({ cmd: 'report' }, 60000)))
 
       const lat = concatFloat64(reports.map((r) => r.latencies))
@@ -156,6 +159,7 @@ export async function runProfile ({ profile, serverName, procs, logFile, drainSe
       metrics.converged = diverged === 0 && missing === 0 && lateMismatch === 0 && metrics.incomplete === 0 &&
         (metrics.apiMismatch ?? 0) === 0
     }
+    metrics.loadavg = Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0])
     const end = sampler.stop()
     metrics.rssPeakMb = sampler.peakRssKb / 1024
     metrics.rssEndMb = end.rssKb / 1024
@@ -169,4 +173,18 @@ export async function runProfile ({ profile, serverName, procs, logFile, drainSe
     await server.stop()
   }
   return metrics
+}
+
+/** py-spy (pip install py-spy) samples the Listok server through the write phase: collapsed stacks. */
+function startPySpy (pid, file, seconds) {
+  return new Promise((resolve) => {
+    const venv = path.resolve(path.dirname(LOADGEN), '..', '..', '.venv', 'bin', 'py-spy')
+    const bin = process.env.PYSPY_BIN ?? (fs.existsSync(venv) ? venv : 'py-spy')
+    const child = spawn(bin, ['record', '--pid', String(pid), '--duration', String(Math.ceil(seconds)),
+      '--rate', '200', '--format', 'raw', '--threads', '--output', file, '--nonblocking'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d) => { err += d })
+    child.on('error', (e) => resolve({ file: null, error: String(e) }))
+    child.on('exit', (code) => resolve(code === 0 ? { file } : { file: null, error: err.trim().split('\n').pop() }))
+  })
 }
