@@ -34,7 +34,7 @@ from server.errors import ApiError, CloseCode
 from server.rooms import QuotaError, Room, apply_history
 from server.services import Services
 from server.sync import valid_list_id
-from store import Share
+from store import Share, TokenInUseError
 
 MAX_BODY: Final = 1 << 20
 UNIT_MAX: Final = 20
@@ -116,7 +116,8 @@ async def change(
     request: Request, room: Room, access: Access, fn: Callable[[Doc[Any]], Any]
 ) -> Any:
     try:
-        return await room.change(fn, origin=actor_of(request, access))
+        size = int(request.headers.get("content-length") or 0)
+        return await room.change(fn, origin=actor_of(request, access), size_hint=size)
     except QuotaError as exc:
         raise ApiError(413, str(exc)) from exc
 
@@ -129,9 +130,12 @@ async def _create(services: Services, list_id: str, title: str, token: str) -> b
     update = schema.new_list_update(title, created_at)
     owner = Share(new_share_id(), list_id, "owner", "owner", created_at)
     digest = hash_token(token)
-    created: bool = await services.writer.run(
-        lambda store: store.create_list(list_id, created_at, update, owner, digest)
-    )
+    try:
+        created: bool = await services.writer.run(
+            lambda store: store.create_list(list_id, created_at, update, owner, digest)
+        )
+    except TokenInUseError as exc:
+        raise ApiError(409, "this token is already in use: choose another") from exc
     return created
 
 

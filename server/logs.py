@@ -13,10 +13,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("listok.access")
 _TOKEN_IN_QUERY = re.compile(r"(^|&)(token)=[^&]*")
+_TOKEN_ANYWHERE = re.compile(r"([?&]token=)[^&\s\"']*|([Bb]earer\s+)[A-Za-z0-9_-]+")
 
 
 def redact_query(query: str) -> str:
     return _TOKEN_IN_QUERY.sub(r"\1\2=REDACTED", query)
+
+
+def redact(text: str) -> str:
+    return _TOKEN_ANYWHERE.sub(lambda m: (m.group(1) or m.group(2)) + "REDACTED", text)
+
+
+class RedactTokens(logging.Filter):
+    """Every record, ours or a library's (uvicorn logs WebSocket request lines), loses tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,6 +57,7 @@ def configure(level: str, fmt: str) -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -57,7 +74,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 0
+        status: int | str = "-"
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status

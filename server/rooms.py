@@ -396,9 +396,16 @@ class Room:
 
     # -- server-side changes ---------------------------------------------------------------
 
-    async def change(self, fn: Callable[[Doc[Any]], T], origin: str = "server") -> T:
-        """Run fn in one transaction on the document; return once the change is committed."""
-        self._check_quota(0)
+    async def change(
+        self, fn: Callable[[Doc[Any]], T], origin: str = "server", size_hint: int = 0
+    ) -> T:
+        """Run fn in one transaction on the document; return once the change is committed.
+
+        The quota is checked before the change, with size_hint standing in for its size
+        (a request's body size: a change is never bigger than the request that asked for it
+        by more than its field names).
+        """
+        self._check_quota(size_hint)
         received = time.perf_counter()
         captured: list[bytes] = []
 

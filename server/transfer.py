@@ -45,9 +45,9 @@ def item_line(item: dict[str, Any]) -> str:
     return f"{line}{NOTE_SEPARATOR}{item['note']}" if item["note"] else line
 
 
-def as_text(title: str, items: list[dict[str, Any]]) -> str:
-    lines = [("✓ " if item["checked"] else "") + item_line(item) for item in items]
-    return "\n".join([title, "", *lines]) + "\n" if title else "\n".join(lines) + "\n"
+def as_text(items: list[dict[str, Any]]) -> str:
+    """One item per line, nothing else, so that pasting it back imports exactly the items."""
+    return "".join(("✓ " if item["checked"] else "") + item_line(item) + "\n" for item in items)
 
 
 def as_markdown(title: str, items: list[dict[str, Any]]) -> str:
@@ -64,7 +64,7 @@ async def export_list(request: Request) -> Response:
         body = {"format": FORMAT, "exported_at": int(time.time() * 1000), **data}
         return JSONResponse(body)
     if fmt == "text":
-        return Response(as_text(data["title"], data["items"]), media_type="text/plain")
+        return Response(as_text(data["items"]), media_type="text/plain")
     if fmt == "markdown":
         return Response(as_markdown(data["title"], data["items"]), media_type="text/markdown")
     raise ApiError(422, "format must be json, text or markdown")

@@ -11,6 +11,10 @@ class StoreError(Exception):
     """A storage operation failed."""
 
 
+class TokenInUseError(StoreError):
+    """Another credential already has this token."""
+
+
 @dataclass(frozen=True)
 class ListRecord:
     list_id: str

@@ -15,7 +15,7 @@ from typing import Any
 from pycrdt import Doc
 from sqlite_utils import Database
 
-from store.base import Change, Event, ListRecord, Share, StoreError
+from store.base import Change, Event, ListRecord, Share, StoreError, TokenInUseError
 from store.migrations import migrations
 
 log = logging.getLogger("listok.store")
@@ -189,6 +189,9 @@ class SQLiteStore:
 
     @staticmethod
     def _insert_share(conn: sqlite3.Connection, share: Share, token_hash: str) -> None:
+        taken = conn.execute("SELECT 1 FROM shares WHERE token_hash = ?", (token_hash,))
+        if taken.fetchone():
+            raise TokenInUseError("token already in use")
         conn.execute(
             "INSERT INTO shares (id, list_id, token_hash, role, label, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
