@@ -6,7 +6,11 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DATA   ?= ./data
 
-.PHONY: run test lint install node-deps client chromium bench model clean help
+.PHONY: run test lint install llm node-deps client chromium bench model clean help
+
+# llama-cpp-python compiles llama.cpp (about 8 minutes on 2 cores, cached by pip afterwards).
+# The default build uses -march=native, whose AMX kernels crash here (docs/suggestions.md).
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
 
 help:
 	@echo "make run    - install what is missing, build the client, start the server on $(HOST):$(PORT)"
@@ -23,6 +27,13 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+
+# The optional local model runtime: `pip install -e '.[llm]'` built for this CPU family.
+$(BIN)/.installed-llm: $(BIN)/.installed
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install --quiet -e '.[dev,llm]'
+	touch $@
+
+llm: $(BIN)/.installed-llm
 
 # The stock yjs + y-websocket clients that the interop tests drive.
 tests/node/node_modules/.package-lock.json: tests/node/package-lock.json
@@ -47,6 +58,7 @@ run: install client
 	$(BIN)/listok serve --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
 test: install node-deps client chromium
+	@if [ -d client/test ]; then node --test client/test/; fi
 	$(BIN)/pytest
 
 lint: install
