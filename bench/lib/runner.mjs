@@ -5,7 +5,7 @@ import crypto from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { monoMs } from './clock.mjs'
-import { createLists, listokItemCount, ProcSampler, readProc, startServer } from './servers.mjs'
+import { createLists, histogramQuantile, listokItemCount, listokMetrics, ProcSampler, readProc, startServer } from './servers.mjs'
 import { concatFloat64, summarize } from './stats.mjs'
 
 const LOADGEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loadgen.mjs')
@@ -106,6 +106,21 @@ export async function runProfile ({ profile, serverName, procs, logFile, drainSe
       }, drainSeconds * 1000 + 10000)))
       const cpuEnd = readProc(server.pid)
       if (spy) metrics.pyspy = await spy
+      if (server.kind === 'listok') {
+        // the server's own view: commit latency of the store under this load, updates per commit,
+        // and arrival -> broadcast time (includes the commit); from GET /metrics
+        const pm = await listokMetrics(server)
+        if (pm) {
+          const ms = (name, q) => 1000 * histogramQuantile(pm.buckets[name], q)
+          metrics.commitP50Ms = ms('listok_commit_seconds', 0.5)
+          metrics.commitP99Ms = ms('listok_commit_seconds', 0.99)
+          metrics.serverFanoutP50Ms = ms('listok_fanout_seconds', 0.5)
+          metrics.serverFanoutP99Ms = ms('listok_fanout_seconds', 0.99)
+          const updates = pm.counters.listok_updates_total ?? pm.counters.listok_updates
+          const commits = pm.counters.listok_commits_total ?? pm.counters.listok_commits
+          metrics.updatesPerCommit = updates / commits
+        }
+      }
       const reports = await Promise.all(gens.map((g) => g.call({ cmd: 'report' }, 60000)))
 
       const lat = concatFloat64(reports.map((r) => r.latencies))

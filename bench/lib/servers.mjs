@@ -211,3 +211,53 @@ export class ProcSampler {
     return this.sample()
   }
 }
+
+/** Listok's Prometheus text: the histograms and counters the benchmark reports. */
+export async function listokMetrics (server) {
+  try {
+    const res = await fetch(`${server.httpUrl}/metrics`)
+    if (!res.ok) return null
+    return parsePrometheus(await res.text())
+  } catch {
+    return null
+  }
+}
+
+export function parsePrometheus (text) {
+  const counters = {}
+  const buckets = {}
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue
+    const m = line.match(/^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/)
+    if (!m) continue
+    const [, name, labels = '', value] = m
+    const le = labels.match(/le="([^"]+)"/)
+    if (name.endsWith('_bucket') && le) {
+      const base = name.slice(0, -'_bucket'.length)
+      ;(buckets[base] ??= []).push([le[1] === '+Inf' ? Infinity : Number(le[1]), Number(value)])
+    } else if (!labels) {
+      counters[name] = Number(value)
+    }
+  }
+  return { counters, buckets }
+}
+
+/** Quantile of a cumulative Prometheus histogram, linear inside the bucket (as histogram_quantile). */
+export function histogramQuantile (cumulative, q) {
+  if (!cumulative?.length) return NaN
+  const b = [...cumulative].sort((x, y) => x[0] - y[0])
+  const total = b[b.length - 1][1]
+  if (!total) return NaN
+  const rank = q * total
+  let prevLe = 0
+  let prevCount = 0
+  for (const [le, count] of b) {
+    if (count >= rank) {
+      if (le === Infinity) return prevLe
+      return prevLe + (le - prevLe) * ((rank - prevCount) / Math.max(1, count - prevCount))
+    }
+    prevLe = le
+    prevCount = count
+  }
+  return prevLe
+}
