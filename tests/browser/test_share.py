@@ -52,8 +52,9 @@ def test_view_link_cannot_change_anything(
     expect_state(owner, "saved")
 
     viewer = new_page("Victor")
-    open_link(viewer, live_server.url, view_link)
+    viewer.goto(view_link)  # straight from the address bar
     expect(row(viewer, "salt")).to_be_visible()
+    assert viewer.url == f"{live_server.url}/l/{list_id}", "the token leaves the address bar"
     expect(viewer.get_by_text("You can view this list but not change it.")).to_be_visible()
     expect(viewer.locator("#add-item")).to_be_hidden()
     expect(viewer.get_by_role("button", name="Delete salt")).to_be_hidden()

@@ -133,3 +133,27 @@ def test_screenshots_phone_and_laptop_light_and_dark(
             assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
             page.screenshot(path=artifacts / f"home-{size}-{scheme}.png", full_page=True)
     assert next(i["name"] for i in server_items(author, live_server.url, list_id)) == "potatoes"
+
+
+def test_leave_a_list_forgets_it_on_this_device_only(
+    live_server: ServerProcess, new_page: Callable[..., Page]
+) -> None:
+    page = new_page("Anna")
+    list_id = create_list(page, live_server.url, "Old list")
+    add_item(page, "nails")
+    expect_state(page, "saved")
+    page.get_by_role("link", name="Back to all lists").click()
+    page.get_by_role("button", name="Leave “Old list”").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("others keep it")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.locator(".list-card")).to_have_count(1)
+    token = token_of(page, list_id)
+
+    page.get_by_role("button", name="Leave “Old list”").click()
+    page.get_by_role("dialog").get_by_role("button", name="Leave").click()
+    expect(page.locator(".list-card")).to_have_count(0)
+    expect(page.get_by_text("No lists on this device yet.", exact=False)).to_be_visible()
+    databases = page.evaluate("indexedDB.databases().then((d) => d.map((x) => x.name))")
+    assert f"listok:{list_id}" not in databases
+    assert server_list(live_server.url, list_id, token).status_code == 200
