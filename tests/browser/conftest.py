@@ -24,13 +24,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.browser)
-
-
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     if not (DIST / "index.html").is_file():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.app import (
@@ -18,6 +19,8 @@ from tests.browser.app import (
     wait_service_worker,
 )
 from tests.support import ServerProcess
+
+pytestmark = pytest.mark.browser
 
 
 def test_reload_with_no_network_opens_from_service_worker_and_indexeddb(

@@ -19,6 +19,8 @@ from tests.browser.app import (
 )
 from tests.support import ServerProcess
 
+pytestmark = pytest.mark.browser
+
 
 def make_shared_list(base_url: str) -> tuple[str, str, str]:
     """A list with an owner token and a view link, or a skip while the server lacks them."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.app import (
@@ -20,6 +21,8 @@ from tests.browser.app import (
     share_link,
 )
 from tests.support import ServerProcess
+
+pytestmark = pytest.mark.browser
 
 
 def test_two_browsers_see_each_others_adds_checks_and_deletes(

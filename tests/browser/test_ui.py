@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.app import (
@@ -20,6 +21,8 @@ from tests.browser.app import (
     token_of,
 )
 from tests.support import ServerProcess
+
+pytestmark = pytest.mark.browser
 
 
 def test_reorder_by_keyboard_and_drag_delete_with_undo_and_rename(
