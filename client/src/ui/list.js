@@ -486,17 +486,25 @@ export function renderList (root, listId, { setHeader }) {
     const data = await getSuggestions(listId, session.token)
     if (destroyed) return
     const list = Array.isArray(data) ? data : (data && (data.suggestions || data.items)) || []
-    const names = list.map((s) => (typeof s === 'string' ? s : s && s.name)).filter(Boolean).slice(0, 8)
     const have = new Set(items.filter((i) => !i.checked).map((i) => i.name.toLowerCase()))
-    const fresh = names.filter((n) => !have.has(String(n).toLowerCase()))
+    const fresh = list
+      .map((s) => (typeof s === 'string' ? { name: s } : s))
+      .filter((s) => s && typeof s.name === 'string' && s.name && !have.has(s.name.toLowerCase()))
+      .slice(0, 8)
     suggestEl.hidden = !fresh.length
-    suggestEl.replaceChildren(h('span.muted', {}, t('suggest.title')), ...fresh.map((n) => h('button.chip', {
-      type: 'button', 'aria-label': t('suggest.add', { name: n }),
+    suggestEl.replaceChildren(h('span.muted', {}, t('suggest.title')), ...fresh.map((s) => h('button.chip', {
+      type: 'button',
+      'aria-label': t('suggest.add', { name: s.name }),
+      title: typeof s.reason === 'string' ? s.reason : null,
       onclick () {
-        addItem(doc, parseEntry(n, currentLang()), createdBy())
+        if (session.readOnly) return
+        // A suggestion may point at an item already bought: put it back rather than duplicate.
+        if (s.item_id && current(s.item_id)?.checked) updateItem(doc, s.item_id, { checked: false })
+        else addItem(doc, parseEntry(s.name, currentLang()), createdBy())
+        announce(t('list.added', { name: s.name }))
         loadSuggestionsSoon()
       }
-    }, `+ ${n}`)))
+    }, `+ ${s.name}`)))
   }
 
   return {
