@@ -219,6 +219,7 @@ async def delete_list(request: Request) -> Response:
     services = services_of(request)
     await services.writer.run(lambda store: store.delete_list(list_id))
     services.tokens.forget()
+    services.suggestions.forget(list_id)
     room = services.rooms.forget(list_id)
     if room is not None:
         for conn in list(room.conns):
@@ -282,8 +283,13 @@ def parse_text(text: Any) -> dict[str, Any]:
     return {"name": parsed.name or text.strip(), "qty": parsed.qty, "unit": parsed.unit}
 
 
+DUPLICATE_POLICIES: Final = ("reject", "add", "merge")
+
+
 def new_item_fields(data: dict[str, Any]) -> dict[str, Any]:
-    only_keys(data, ("text", "name", "qty", "unit", "note", "category", "before", "after"))
+    only_keys(
+        data, ("text", "name", "qty", "unit", "note", "category", "before", "after", "duplicate")
+    )
     if "text" in data:
         if "name" in data:
             raise ApiError(422, "give either text or name, not both")
@@ -291,6 +297,8 @@ def new_item_fields(data: dict[str, Any]) -> dict[str, Any]:
         data = {**parsed, **{k: v for k, v in data.items() if k not in ("text", "name")}}
     if "name" not in data:
         raise ApiError(422, "name (or text) is required")
+    if data.get("duplicate", "reject") not in DUPLICATE_POLICIES:
+        raise ApiError(422, "duplicate must be reject, add or merge")
     return validate_fields(data)
 
 
@@ -313,39 +321,112 @@ def _position(data: dict[str, Any], doc: Doc[Any], moving: str | None = None) ->
     return schema.order_between(current[index]["order"], upper)
 
 
-def _add_items(
-    doc: Doc[Any], batch: list[dict[str, Any]], positions: list[dict[str, Any]], actor: str
-) -> list[str]:
+def find_duplicate_item(doc: Doc[Any], name: str) -> dict[str, Any] | None:
+    """An unchecked item with the same name up to case, ё/е, inflection and word order."""
+    from models.duplicates import find_duplicate
+
+    open_items = [i for i in schema.list_items(doc) if not i["checked"]]
+    match = find_duplicate(name, [i["name"] for i in open_items])
+    return next((i for i in open_items if i["name"] == match), None) if match else None
+
+
+def _merged_qty(existing: dict[str, Any], fields: dict[str, Any]) -> float | None:
+    """Raising the quantity: add when the units agree, else count one more."""
+    old, new = existing["qty"], fields.get("qty")
+    if old is not None and new is not None and existing["unit"] == fields.get("unit"):
+        return min(float(old) + float(new), QTY_MAX)
+    return min(float(old if old is not None else 1) + 1, QTY_MAX)
+
+
+def _add_items(doc: Doc[Any], plan: list[dict[str, Any]], actor: str) -> list[str]:
     ids = []
-    for fields, where in zip(batch, positions, strict=True):
+    for step in plan:
+        fields, where, merge_into = step["fields"], step["where"], step["merge_into"]
+        if merge_into is not None:
+            item = _item(doc, merge_into["id"])
+            item["qty"] = _merged_qty(merge_into, fields)
+            item["updated_at"] = schema.now_ms()
+            ids.append(merge_into["id"])
+            continue
         order = _position(where, doc)
-        item = schema.new_item(fields.pop("name"), order=order, created_by=actor, **fields)
-        ids.append(schema.add_item(doc, item))
+        item_fields = schema.new_item(fields.pop("name"), order=order, created_by=actor, **fields)
+        ids.append(schema.add_item(doc, item_fields))
     return ids
 
 
 async def _insert(request: Request, raw: list[Any]) -> list[dict[str, Any]]:
     list_id, access = await authorize(request, "edit")
-    batch, positions = [], []
+    services = services_of(request)
+    room = await room_of(request, list_id)
+    plan: list[dict[str, Any]] = []
     for entry in raw:
         if not isinstance(entry, dict):
             raise ApiError(422, "each item must be a JSON object")
-        batch.append(new_item_fields(entry))
-        positions.append({k: entry[k] for k in ("before", "after") if k in entry})
-    room = await room_of(request, list_id)
-    limit = services_of(request).settings.max_items
-    if len(schema.items(room.doc)) + len(batch) > limit:
+        fields = new_item_fields(entry)
+        policy = entry.get("duplicate", "reject")
+        duplicate = find_duplicate_item(room.doc, fields["name"]) if policy != "add" else None
+        if duplicate is not None and policy == "reject":
+            raise DuplicateError(duplicate)
+        if not fields.get("category") and duplicate is None:
+            fields["category"] = await services.suggestions.category_for(list_id, fields["name"])
+        where = {k: entry[k] for k in ("before", "after") if k in entry}
+        plan.append({"fields": fields, "where": where, "merge_into": duplicate})
+    limit = services.settings.max_items
+    if len(schema.items(room.doc)) + len(plan) > limit:
         raise ApiError(413, f"a list holds at most {limit} items")
-    for where in positions:  # check positions before changing anything
-        _position(where, room.doc)
-    ids = await change(
-        request,
-        room,
-        access,
-        lambda doc: _add_items(doc, batch, positions, actor_of(request, access)),
-    )
+    for step in plan:  # check positions before changing anything
+        _position(step["where"], room.doc)
+    actor = actor_of(request, access)
+    ids = await change(request, room, access, lambda doc: _add_items(doc, plan, actor))
     items = schema.items(room.doc)
     return [schema.item_to_json(item_id, items[item_id]) for item_id in ids]
+
+
+class DuplicateError(ApiError):
+    """The item is on the list already; the answer carries it, to offer raising its quantity."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__(409, f"already on the list: {item['name']}")
+        self.item = item
+
+
+async def duplicate_of(request: Request) -> JSONResponse:
+    """`GET /api/lists/{id}/duplicate?name=…`: the unchecked item this name would duplicate."""
+    list_id, _ = await authorize(request, "view")
+    name = request.query_params.get("name", "").strip()
+    if not name or len(name) > schema.NAME_MAX:
+        raise ApiError(422, f"name must be 1-{schema.NAME_MAX} characters")
+    doc = await load_doc(services_of(request), list_id)
+    return JSONResponse({"duplicate": find_duplicate_item(doc, name)})
+
+
+async def suggestions(request: Request) -> JSONResponse:
+    """`GET`: items likely missing (history, together, model); `POST {"prompt"}`: a dish's items."""
+    list_id, _ = await authorize(request, "view")
+    services = services_of(request)
+    raw_limit = request.query_params.get("limit", "10")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 50:
+        raise ApiError(422, "limit must be an integer from 1 to 50")
+    limit = int(raw_limit)
+    if request.method == "GET":
+        result = await services.suggestions.suggest(list_id, limit)
+        return JSONResponse(result.to_json())
+    data = await json_body(request)
+    only_keys(data, ("prompt",))
+    prompt = data.get("prompt")
+    if not isinstance(prompt, str) or not 1 <= len(prompt.strip()) <= 200:
+        raise ApiError(422, "prompt must be a string of 1-200 characters")
+    from models.suggest import ModelBusyError, ModelTimeoutError, ModelUnavailableError
+
+    try:
+        result = await services.suggestions.for_prompt(list_id, prompt.strip(), limit)
+    except ModelUnavailableError as exc:
+        raise ApiError(503, f"the local model is not available ({exc})") from exc
+    except ModelBusyError as exc:
+        raise ApiError(429, "the local model is busy: try again shortly") from exc
+    except ModelTimeoutError as exc:
+        raise ApiError(504, "the local model did not answer in time") from exc
+    return JSONResponse(result.to_json())
 
 
 async def add_item(request: Request) -> JSONResponse:

@@ -57,6 +57,8 @@ def api_routes() -> list[BaseRoute]:
         Route(L + "/shares/{share_id}", api.revoke_share, methods=["DELETE"]),
         Route(L + "/events", feed.events, methods=["GET"]),
         Route(L + "/activity", feed.activity, methods=["GET"]),
+        Route(L + "/duplicate", api.duplicate_of, methods=["GET"]),
+        Route(L + "/suggestions", api.suggestions, methods=["GET", "POST"]),
         Route(L + "/export", transfer.export_list, methods=["GET"]),
         Route(L + "/import", transfer.import_list, methods=["POST"]),
     ]

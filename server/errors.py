@@ -38,6 +38,10 @@ def error_response(status: int, message: str) -> JSONResponse:
 
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    item = getattr(exc, "item", None)
+    if item is not None:  # a duplicate: the answer names the item already on the list
+        body = {"ok": False, "error": exc.message, "status": exc.status, "duplicate": item}
+        return JSONResponse(body, status_code=exc.status)
     return error_response(exc.status, exc.message)
 
 

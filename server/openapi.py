@@ -100,7 +100,16 @@ SCHEMAS: Final[dict[str, Any]] = {
         "type": "object",
         "additionalProperties": False,
         "description": "Either name (with optional fields) or text, parsed into name, qty, unit",
-        "properties": {"text": {"type": "string", "minLength": 1}, **_FIELDS, **_POSITION},
+        "properties": {
+            "text": {"type": "string", "minLength": 1},
+            **_FIELDS,
+            **_POSITION,
+            "duplicate": {
+                "enum": ["reject", "add", "merge"],
+                "description": "when the name is on the list already: 409 (default), add "
+                "anyway, or raise the existing item's quantity",
+            },
+        },
     },
     "ItemPatch": {
         "type": "object",
@@ -118,6 +127,29 @@ SCHEMAS: Final[dict[str, Any]] = {
             "revoked_at": {"type": ["integer", "null"]},
             "token": {"type": "string", "description": "only when the link is created"},
             "path": {"type": "string"},
+        },
+    },
+    "Suggestions": {
+        "type": "object",
+        "required": ["suggestions", "model"],
+        "properties": {
+            "model": {
+                "type": "string",
+                "description": "used, cached, or why not: absent, loading, failed, busy, timeout",
+            },
+            "suggestions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "source", "reason"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "source": {"enum": ["history", "together", "model"]},
+                        "reason": {"type": "string"},
+                        "score": {"type": "number"},
+                    },
+                },
+            },
         },
     },
     "Event": {
@@ -143,8 +175,11 @@ def _op(
     body: dict[str, Any] | None = None,
     params: list[dict[str, Any]] | None = None,
     public: bool = False,
+    op_id: str | None = None,
 ) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if op_id:
+        op["operationId"] = op_id
     if params:
         op["parameters"] = params
     if body is not None:
@@ -162,6 +197,11 @@ def _ok(status: int, schema_: dict[str, Any] | None, description: str = "ok") ->
 
 
 _L = [LIST_ID, NAME_HEADER]
+_LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 50},
+}
 _LI = [LIST_ID, ITEM_ID, NAME_HEADER]
 _ITEMS = {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Item")}}}
 
@@ -339,6 +379,51 @@ PATHS: Final[dict[str, Any]] = {
                 {"name": "lang", "in": "query", "schema": {"enum": ["en", "ru"]}},
             ],
         )
+    },
+    "/api/lists/{list_id}/duplicate": {
+        "get": _op(
+            "The unchecked item a name would duplicate (case, ё/е, inflection, word order)",
+            {
+                **_ok(
+                    200,
+                    {
+                        "type": "object",
+                        "properties": {"duplicate": {"oneOf": [_ref("Item"), {"type": "null"}]}},
+                    },
+                ),
+                **_errors(401, 403, 404, 422),
+            },
+            params=[
+                LIST_ID,
+                {
+                    "name": "name",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                },
+            ],
+        )
+    },
+    "/api/lists/{list_id}/suggestions": {
+        "get": _op(
+            "Items likely missing: history, together, and the local model when loaded",
+            {**_ok(200, _ref("Suggestions")), **_errors(401, 403, 404, 422)},
+            params=[LIST_ID, _LIMIT],
+        ),
+        "post": _op(
+            "Ingredients for a dish or occasion, from the local model",
+            {**_ok(200, _ref("Suggestions")), **_errors(400, 401, 403, 404, 422, 429, 503, 504)},
+            body=_json(
+                {
+                    "type": "object",
+                    "required": ["prompt"],
+                    "additionalProperties": False,
+                    "properties": {"prompt": {"type": "string", "minLength": 1, "maxLength": 200}},
+                }
+            ),
+            params=[LIST_ID, _LIMIT],
+            op_id="suggestForPrompt",
+        ),
     },
     "/api/lists/{list_id}/export": {
         "get": _op(

@@ -221,6 +221,7 @@ class Room:
         self._outbox: deque[_Pending] = deque()
         self._flush_scheduled = False
         self.on_empty: Callable[[Room], None] | None = None
+        self.on_events: Callable[[str], None] | None = None
 
     @property
     def idle(self) -> bool:
@@ -345,6 +346,8 @@ class Room:
             self.metrics.events.labels(event.type).inc()
         for waiter in self.event_waiters:
             waiter.set()
+        if self.on_events is not None:
+            self.on_events(self.list_id)
 
     def _committed_up_to(self, seq: int, fut: asyncio.Future[None] | None) -> None:
         if fut is not None and not fut.cancelled() and fut.exception() is not None:
@@ -449,6 +452,7 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room | None]] = {}
         self._unload_timers: dict[str, asyncio.TimerHandle] = {}
+        self.on_events: Callable[[str], None] | None = None
 
     def __len__(self) -> int:
         return len(self._rooms)
@@ -495,6 +499,7 @@ class Rooms:
                 size=sum(len(u) for u in updates),
             )
             room.on_empty = self._schedule_unload
+            room.on_events = self.on_events
             self._rooms[list_id] = room
             self.metrics.lists_loaded.set(len(self._rooms))
             return room

@@ -5,7 +5,7 @@ A list is one Yjs document with two roots:
 - ``items``: Y.Map from item id to a nested Y.Map, one entry per field, so that two people
   editing different fields of one item both keep their change.
 
-The browser mirrors this in ``client/src/schema.js``; docs/schema.md documents it.
+The browser mirrors this in ``client/src/lib/schema.js``; docs/schema.md documents it.
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from models.suggest import Suggester
 from server.auth import Tokens
 from server.metrics import Metrics
 from server.rooms import Rooms
 from server.settings import Settings
+from server.suggestions import Suggestions
 from store import SQLiteStore, Writer
 
 log = logging.getLogger("listok")
@@ -34,6 +36,8 @@ class Services:
             metrics=self.metrics,
             max_bytes=settings.max_list_bytes,
         )
+        self.suggestions = Suggestions(self.store, self.rooms, Suggester.from_env())
+        self.rooms.on_events = self.suggestions.changed
 
     def _on_commit(self, count: int, seconds: float) -> None:
         # Called on the writer thread; prometheus_client's metrics are thread-safe.
@@ -42,10 +46,12 @@ class Services:
 
     async def start(self) -> None:
         self.writer.start()
+        self.suggestions.start()
         if not self.settings.durable_broadcast:
             log.warning("durable_broadcast is off: updates are broadcast before their commit")
 
     async def stop(self) -> None:
         await self.rooms.close()
+        await self.suggestions.stop()
         await self.writer.stop()
         self.store.close()

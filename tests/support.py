@@ -63,7 +63,8 @@ class ServerProcess:
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "LISTOK_LOG_LEVEL": "info", **self.env}
+        # The local model is off unless a test turns it on: loading it in every server is slow.
+        env = {**os.environ, "LISTOK_LOG_LEVEL": "info", "LISTOK_MODEL": "off", **self.env}
         log = self.log_path.open("a")
         self.proc = subprocess.Popen(
             [

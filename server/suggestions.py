@@ -1,0 +1,158 @@
+"""Feeds the suggestion engines (models/) from lists and their history, and remembers categories.
+
+A list's record holds what is on it now (from its document) and what was bought before (from
+its `item.checked` events, which outlive deleted items). Records of lists that changed are
+rebuilt lazily, before the next query; all lists are indexed once, in the background, at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from pycrdt import Doc
+
+from models.categories import categorize
+from models.history import Entry, ListRecord, list_lang
+from models.suggest import Suggester, SuggestResult
+from server import schema
+from server.rooms import Rooms, apply_history
+from store import Store
+
+log = logging.getLogger("listok.suggest")
+
+HISTORY_EVENTS = 5000
+
+
+def build_record(list_id: str, doc: Doc[Any], events: list[Any]) -> ListRecord:
+    data = schema.list_to_json(list_id, doc)
+    entries: list[Entry] = []
+    added_at: dict[str, int] = {}
+    checked_events: set[tuple[str, int]] = set()
+    for event in events:
+        body = json.loads(event.data)
+        item_id = str(body.get("item_id", ""))
+        if event.type == "item.added":
+            added_at[item_id] = event.created_at
+        elif event.type == "item.checked" and body.get("checked") and body.get("name"):
+            checked_events.add((item_id, event.created_at))
+            entries.append(
+                Entry(
+                    name=str(body["name"]),
+                    added_at=added_at.get(item_id, event.created_at),
+                    checked_at=event.created_at,
+                    present=False,
+                    item_id=item_id,
+                )
+            )
+    bought = {item_id for item_id, _ in checked_events}
+    for item in data["items"]:
+        if not item["name"] or (item["checked"] and item["id"] in bought):
+            continue
+        checked_at = (item["checked_at"] or item["updated_at"] or 0) if item["checked"] else None
+        entries.append(
+            Entry(item["name"], int(item["created_at"] or 0), checked_at, True, item["id"])
+        )
+    lang = list_lang([data["title"], *(e.name for e in entries)])
+    return ListRecord(list_id, lang, entries, data["title"])
+
+
+def remembered_categories(events: list[Any], normalize: Any) -> dict[str, str]:
+    """normalized name -> the category a person last set for it on this list."""
+    names: dict[str, str] = {}
+    chosen: dict[str, str] = {}
+    for event in events:
+        body = json.loads(event.data)
+        item_id = str(body.get("item_id", ""))
+        if event.type == "item.added":
+            names[item_id] = str(body.get("name", ""))
+        elif event.type == "item.updated":
+            changes = body.get("changes") or {}
+            name = str(changes.get("name") or body.get("name") or names.get(item_id, ""))
+            names[item_id] = name
+            category = changes.get("category")
+            if isinstance(category, str) and category in schema.CATEGORIES and name:
+                chosen[normalize(name, None)] = category
+    return chosen
+
+
+class Suggestions:
+    def __init__(self, store: Store, rooms: Rooms, suggester: Suggester) -> None:
+        self.store = store
+        self.rooms = rooms
+        self.suggester = suggester
+        self.stale: set[str] = set()
+        self._categories: dict[str, dict[str, str]] = {}
+        self._index_task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.suggester.start()
+        self._index_task = asyncio.create_task(self._index_all(), name="listok-index")
+
+    async def stop(self) -> None:
+        if self._index_task is not None:
+            self._index_task.cancel()
+        # A generation in progress must not hold up shutdown (SIGTERM exits within 5 s).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(self.suggester.stop), 2.5)
+
+    def changed(self, list_id: str) -> None:
+        self.stale.add(list_id)
+        self._categories.pop(list_id, None)
+
+    def forget(self, list_id: str) -> None:
+        self.stale.discard(list_id)
+        self._categories.pop(list_id, None)
+        self.suggester.remove(list_id)
+
+    async def _index_all(self) -> None:
+        list_ids = await asyncio.to_thread(self.store.list_ids)
+        for list_id in list_ids:
+            try:
+                self.suggester.update(await self.record(list_id))
+            except Exception:
+                log.exception("indexing list %s for suggestions failed", list_id)
+        log.info("suggestions: %d lists indexed", len(list_ids))
+
+    async def _events(self, list_id: str) -> list[Any]:
+        return await asyncio.to_thread(self.store.events_after, list_id, 0, HISTORY_EVENTS)
+
+    async def _doc(self, list_id: str) -> Doc[Any]:
+        room = self.rooms.loaded(list_id)
+        if room is not None:
+            return room.doc
+        doc: Doc[Any] = Doc()
+        apply_history(doc, await asyncio.to_thread(self.store.load, list_id), list_id)
+        return doc
+
+    async def record(self, list_id: str) -> ListRecord:
+        return build_record(list_id, await self._doc(list_id), await self._events(list_id))
+
+    async def _refresh(self) -> None:
+        while self.stale:
+            list_id = self.stale.pop()
+            if await asyncio.to_thread(self.store.get_list, list_id) is None:
+                self.suggester.remove(list_id)
+                continue
+            self.suggester.update(await self.record(list_id))
+
+    async def suggest(self, list_id: str, limit: int) -> SuggestResult:
+        await self._refresh()
+        record = await self.record(list_id)
+        self.suggester.update(record)
+        return await self.suggester.suggest(record, limit=limit)
+
+    async def for_prompt(self, list_id: str, prompt: str, limit: int) -> SuggestResult:
+        return await self.suggester.for_prompt(await self.record(list_id), prompt, limit=limit)
+
+    async def category_for(self, list_id: str, name: str) -> str:
+        """What a person chose for this name on this list before, else the curated table's."""
+        chosen = self._categories.get(list_id)
+        if chosen is None:
+            events = await self._events(list_id)
+            chosen = remembered_categories(events, self.suggester.normalize)
+            self._categories[list_id] = chosen
+        return chosen.get(self.suggester.normalize(name, None)) or categorize(name)

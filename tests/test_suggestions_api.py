@@ -1,0 +1,122 @@
+"""Suggestions, categories and duplicates through the server."""
+
+from __future__ import annotations
+
+import json
+
+from pycrdt import Doc
+
+from models.history import default_normalize
+from models.stats import StatsEngine
+from server import schema
+from server.suggestions import build_record, remembered_categories
+from store import Event
+from tests.support import ServerProcess
+
+DAY = 86_400_000
+
+
+def add(server: ServerProcess, list_id: str, *names: str) -> list[dict[str, object]]:
+    body = {"items": [{"name": n, "duplicate": "add"} for n in names]}
+    response = server.api("POST", "/items/bulk", list_id, json=body)
+    assert response.status_code == 201, response.text
+    items: list[dict[str, object]] = response.json()["items"]
+    return items
+
+
+def test_together_suggestions_respect_the_three_list_rule(live_server: ServerProcess) -> None:
+    for n in range(3):
+        add(live_server, live_server.create_list(f"week {n}"), "молоко", "хлеб", "яйца")
+    for n in range(2):  # "икра" is on two lists only: nobody else may learn of it
+        add(live_server, live_server.create_list(f"party {n}"), "молоко", "хлеб", "икра")
+    mine = live_server.create_list("мой список")
+    add(live_server, mine, "молоко", "хлеб")
+    response = live_server.api("GET", "/suggestions?limit=5", mine)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model"] == "absent"
+    names = {s["name"]: s for s in body["suggestions"]}
+    assert "яйца" in names and names["яйца"]["source"] == "together"
+    assert names["яйца"]["reason"]  # a short reason, in the list's language
+    assert "икра" not in names
+    assert not {"молоко", "хлеб"} & set(names)  # never what is on the list already
+    assert live_server.api("GET", "/suggestions?limit=0", mine).status_code == 422
+
+
+def test_prompt_needs_the_model(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list()
+    response = live_server.api("POST", "/suggestions", list_id, json={"prompt": "борщ на 6"})
+    assert response.status_code == 503 and response.json()["ok"] is False
+    assert live_server.api("POST", "/suggestions", list_id, json={}).status_code == 422
+
+
+def test_categories_are_assigned_and_remembered(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list()
+    milk, cheese = add(live_server, list_id, "Молоко", "сыр")
+    assert milk["category"] == "dairy" and cheese["category"] == "dairy"
+    # A person files cheese under "snacks" on this list: the next cheese goes there too.
+    live_server.api("PATCH", f"/items/{cheese['id']}", list_id, json={"category": "snacks"})
+    live_server.api("DELETE", f"/items/{cheese['id']}", list_id)
+    (again,) = add(live_server, list_id, "Сыра")
+    assert again["category"] == "snacks"
+    other = live_server.create_list()
+    assert add(live_server, other, "сыр")[0]["category"] == "dairy"  # only on that list
+    explicit = live_server.api("POST", "/items", list_id, json={"name": "x", "category": "other"})
+    assert explicit.json()["category"] == "other"
+
+
+def test_duplicates_are_recognised(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list()
+    live_server.api("POST", "/items", list_id, json={"text": "молоко 1 л"})
+    found = live_server.api("GET", "/duplicate?name=Молока", list_id).json()["duplicate"]
+    assert found is not None and found["name"] == "молоко"
+    assert live_server.api("GET", "/duplicate?name=хлеб", list_id).json() == {"duplicate": None}
+
+    rejected = live_server.api("POST", "/items", list_id, json={"name": "Молока"})
+    assert rejected.status_code == 409
+    assert rejected.json()["duplicate"]["id"] == found["id"]
+    merged = live_server.api(
+        "POST", "/items", list_id, json={"text": "молоко 2 л", "duplicate": "merge"}
+    )
+    assert merged.status_code == 201
+    assert merged.json()["id"] == found["id"] and merged.json()["qty"] == 3
+    added = live_server.api("POST", "/items", list_id, json={"name": "Молоко", "duplicate": "add"})
+    assert added.status_code == 201 and added.json()["id"] != found["id"]
+    assert len(live_server.get_list(list_id)["items"]) == 2
+
+
+def event(kind: str, at: int, **data: object) -> Event:
+    return Event(kind, "owner", json.dumps(data, ensure_ascii=False), at)
+
+
+def test_history_comes_from_check_events_even_for_deleted_items() -> None:
+    doc: Doc = Doc()  # type: ignore[type-arg]
+    schema.add_item(doc, schema.new_item("хлеб", order="a0", at=30 * DAY), "bread")
+    now = 30 * DAY
+    events = []
+    for week in range(4):  # coffee bought every 7 days, each time as a new item, then deleted
+        at = week * 7 * DAY
+        events += [
+            event("item.added", at, item_id=f"c{week}", name="кофе"),
+            event("item.checked", at + 3600_000, item_id=f"c{week}", name="кофе", checked=True),
+            event("item.removed", at + 7200_000, item_id=f"c{week}", name="кофе"),
+        ]
+    record = build_record("L", doc, events)
+    assert record.lang == "ru"
+    assert [e.name for e in record.entries if e.open] == ["хлеб"]
+    assert sum(1 for e in record.entries if e.name == "кофе") == 4
+    engine = StatsEngine()
+    engine.update(record)
+    found = engine.suggest(record, now_ms=now, limit=5)
+    assert [(s.name, s.source) for s in found] == [("кофе", "history")]
+
+
+def test_remembered_categories_follow_renames() -> None:
+    events = [
+        event("item.added", 1, item_id="a", name="сыр"),
+        event("item.updated", 2, item_id="a", name="сыр", changes={"category": "snacks"}),
+        event("item.updated", 3, item_id="b", name="хлеб", changes={"category": "toys"}),
+    ]
+    assert remembered_categories(events, default_normalize()) == {
+        default_normalize()("сыр", None): "snacks"
+    }
