@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import socket
+import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -53,6 +56,71 @@ def serve(settings: Settings) -> None:
     asyncio.run(main())
 
 
+async def _suggest(settings: Settings, list_id: str, prompt: str | None, limit: int) -> int:
+    """Suggestions for one list, read straight from the data dir (the server may be running)."""
+    from pycrdt import Doc
+
+    from models.suggest import Suggester
+    from server.rooms import apply_history
+    from server.suggestions import HISTORY_EVENTS, build_record
+    from store import SQLiteStore
+
+    store = SQLiteStore(settings.db_path, synchronous=settings.synchronous)
+    try:
+        if store.get_list(list_id) is None:
+            print(f"listok: no list {list_id} in {settings.db_path}", file=sys.stderr)
+            return 1
+        suggester = Suggester.from_env()
+        suggester.start()
+        records = {}
+        for other in store.list_ids():
+            doc: Doc[Any] = Doc()
+            apply_history(doc, store.load(other), other)
+            records[other] = build_record(other, doc, store.events_after(other, 0, HISTORY_EVENTS))
+            suggester.update(records[other])
+        if suggester.model is not None:
+            await asyncio.to_thread(suggester.model.wait_ready, 120)
+        record = records[list_id]
+        if prompt:
+            result = await suggester.for_prompt(record, prompt, limit=limit)
+        else:
+            result = await suggester.suggest(record, limit=limit)
+        print(f"# {record.title or list_id} ({record.lang}); model: {result.model}")
+        for s in result.suggestions:
+            print(f"{s.name}\t{s.source}\t{s.reason}")
+        suggester.stop()
+        return 0
+    finally:
+        store.close()
+
+
+def _export(settings: Settings, list_id: str, fmt: str) -> int:
+    from pycrdt import Doc
+
+    from server import schema
+    from server.rooms import apply_history
+    from server.transfer import FORMAT, as_markdown, as_text
+    from store import SQLiteStore
+
+    store = SQLiteStore(settings.db_path, synchronous=settings.synchronous)
+    try:
+        if store.get_list(list_id) is None:
+            print(f"listok: no list {list_id} in {settings.db_path}", file=sys.stderr)
+            return 1
+        doc: Doc[Any] = Doc()
+        apply_history(doc, store.load(list_id), list_id)
+        data = schema.list_to_json(list_id, doc)
+        if fmt == "json":
+            print(json.dumps({"format": FORMAT, **data}, ensure_ascii=False, indent=2))
+        elif fmt == "markdown":
+            print(as_markdown(data["title"], data["items"]), end="")
+        else:
+            print(as_text(data["items"]), end="")
+        return 0
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="listok", description="Listok shared shopping lists")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -63,7 +131,23 @@ def main(argv: list[str] | None = None) -> None:
         "--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR, ./data)"
     )
     run.add_argument("--log-level", help="debug, info, warning (LISTOK_LOG_LEVEL)")
+    suggest = commands.add_parser("suggest", help="print suggestions for a list")
+    suggest.add_argument("list_id")
+    suggest.add_argument("--prompt", help='a dish or occasion, e.g. "борщ на 6" (needs the model)')
+    suggest.add_argument("--limit", type=int, default=10)
+    suggest.add_argument("--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR)")
+    export = commands.add_parser("export", help="print a list as json, text or markdown")
+    export.add_argument("list_id")
+    export.add_argument("--format", choices=["json", "text", "markdown"], default="text")
+    export.add_argument("--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR)")
     args = parser.parse_args(argv)
+    if args.command == "suggest":
+        settings = Settings.from_env(data_dir=args.data_dir)
+        configure_logging("warning", "text")
+        sys.exit(asyncio.run(_suggest(settings, args.list_id.lower(), args.prompt, args.limit)))
+    if args.command == "export":
+        settings = Settings.from_env(data_dir=args.data_dir)
+        sys.exit(_export(settings, args.list_id.lower(), args.format))
     if args.command == "serve":
         settings = Settings.from_env(
             host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level
