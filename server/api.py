@@ -31,7 +31,7 @@ from server.auth import (
 )
 from server.auth import token_hash as hash_token
 from server.errors import ApiError, CloseCode
-from server.rooms import QuotaError, Room, apply_history
+from server.rooms import QuotaError, Room
 from server.services import Services
 from server.sync import valid_list_id
 from store import Share, TokenInUseError
@@ -48,10 +48,14 @@ def services_of(request: Request) -> Services:
     return services
 
 
-async def json_body(request: Request) -> dict[str, Any]:
+async def raw_body(request: Request) -> bytes:
     body = await request.body()
     if len(body) > MAX_BODY:
         raise ApiError(413, "request body too large")
+    return body
+
+
+def json_object(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
@@ -61,6 +65,10 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "request body must be a JSON object")
     return data
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    return json_object(await raw_body(request))
 
 
 def only_keys(data: dict[str, Any], allowed: tuple[str, ...]) -> None:
@@ -183,12 +191,7 @@ async def put_list(request: Request) -> JSONResponse:
 
 
 async def load_doc(services: Services, list_id: str) -> Doc[Any]:
-    room = services.rooms.loaded(list_id)
-    if room is not None:
-        return room.doc
-    doc: Doc[Any] = Doc()
-    apply_history(doc, await asyncio.to_thread(services.store.load, list_id), list_id)
-    return doc
+    return await services.rooms.document(list_id)
 
 
 async def get_list(request: Request) -> JSONResponse:

@@ -460,6 +460,15 @@ class Rooms:
     def loaded(self, list_id: str) -> Room | None:
         return self._rooms.get(list_id)
 
+    async def document(self, list_id: str) -> Doc[Any]:
+        """The list's document to read: the loaded one, else a fresh copy from the store."""
+        room = self._rooms.get(list_id)
+        if room is not None:
+            return room.doc
+        doc: Doc[Any] = Doc()
+        apply_history(doc, await asyncio.to_thread(self.store.load, list_id), list_id)
+        return doc
+
     async def get(self, list_id: str) -> Room | None:
         room = self._rooms.get(list_id)
         if room is None:

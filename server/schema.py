@@ -17,23 +17,13 @@ from typing import Any, Final
 from fractional_indexing import generate_key_between
 from pycrdt import Doc, Map
 
+from models.categories import SLUGS
+
 META: Final = "meta"
 ITEMS: Final = "items"
 
-CATEGORIES: Final = (
-    "produce",
-    "dairy",
-    "bakery",
-    "meat",
-    "fish",
-    "frozen",
-    "pantry",
-    "drinks",
-    "snacks",
-    "household",
-    "personal_care",
-    "other",
-)
+# The aisle categories are defined once, with the curated item table, in models/categories.py.
+CATEGORIES: Final = SLUGS
 
 NAME_MAX: Final = 200
 TITLE_MAX: Final = 200

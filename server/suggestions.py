@@ -19,7 +19,7 @@ from models.categories import categorize
 from models.history import Entry, ListRecord, list_lang
 from models.suggest import Suggester, SuggestResult
 from server import schema
-from server.rooms import Rooms, apply_history
+from server.rooms import Rooms
 from store import Store
 
 log = logging.getLogger("listok.suggest")
@@ -120,16 +120,9 @@ class Suggestions:
     async def _events(self, list_id: str) -> list[Any]:
         return await asyncio.to_thread(self.store.events_after, list_id, 0, HISTORY_EVENTS)
 
-    async def _doc(self, list_id: str) -> Doc[Any]:
-        room = self.rooms.loaded(list_id)
-        if room is not None:
-            return room.doc
-        doc: Doc[Any] = Doc()
-        apply_history(doc, await asyncio.to_thread(self.store.load, list_id), list_id)
-        return doc
-
     async def record(self, list_id: str) -> ListRecord:
-        return build_record(list_id, await self._doc(list_id), await self._events(list_id))
+        doc = await self.rooms.document(list_id)
+        return build_record(list_id, doc, await self._events(list_id))
 
     async def _refresh(self) -> None:
         while self.stale:

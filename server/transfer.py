@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Any, Final
@@ -14,12 +13,13 @@ from starlette.responses import JSONResponse, Response
 from server import schema
 from server.api import (
     EDITABLE,
-    MAX_BODY,
     actor_of,
     authorize,
     change,
+    json_object,
     load_doc,
     parse_text,
+    raw_body,
     room_of,
     services_of,
     validate_fields,
@@ -167,18 +167,10 @@ def _import(doc: Doc[Any], entries: list[dict[str, Any]], actor: str) -> list[st
 async def import_list(request: Request) -> JSONResponse:
     """`POST /api/lists/{id}/import`: a JSON export, or text with one item per line."""
     list_id, access = await authorize(request, "edit")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise ApiError(413, "request body too large")
+    body = await raw_body(request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise ApiError(400, "request body is not valid JSON") from exc
-        if not isinstance(data, dict):
-            raise ApiError(400, "request body must be a JSON object")
-        entries = parse_export(data)
+        entries = parse_export(json_object(body))
     else:
         try:
             text = body.decode("utf-8")
