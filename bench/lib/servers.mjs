@@ -77,8 +77,12 @@ export async function startServer (name, { logFile, extraEnv = {}, dataDir = nul
   const dir = spec.kind === 'listok' ? (dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'listok-bench-'))) : null
   const [cmd, args, env] = command(spec.kind, port, dir)
   const log = fs.openSync(logFile ?? '/dev/null', 'a')
+  // Listok's suggestion model (a GGUF of about 1 GB, loaded in a thread at startup when one is
+  // cached) is off unless LISTOK_MODEL is set: these benchmarks measure sync, and the model's
+  // memory would swamp kB/connection
+  const defaults = spec.kind === 'listok' ? { LISTOK_MODEL: 'none' } : {}
   const child = spawn(cmd, args, {
-    env: { ...process.env, ...env, ...spec.env, ...extraEnv },
+    env: { ...defaults, ...process.env, ...env, ...spec.env, ...extraEnv },
     stdio: ['ignore', log, log]
   })
   fs.closeSync(log)
