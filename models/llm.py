@@ -109,7 +109,8 @@ class Generation:
     text: str
     tokens: int
     seconds: float
-    stopped_early: bool
+    stopped_early: bool  # past the deadline
+    truncated: bool = False  # hit max_tokens: the last item may be cut
 
 
 _STOP = object()
@@ -279,7 +280,7 @@ class ModelEngine:
             started = time.monotonic()
             parts: list[str] = []
             tokens = 0
-            early = False
+            early = truncated = False
             stream = llama.create_chat_completion(
                 messages,
                 temperature=0.0,
@@ -291,16 +292,19 @@ class ModelEngine:
             )
             try:
                 for chunk in stream:
-                    delta = chunk["choices"][0]["delta"].get("content")
+                    choice = chunk["choices"][0]
+                    delta = choice["delta"].get("content")
                     if delta:
                         parts.append(delta)
                         tokens += 1
+                    truncated = truncated or choice.get("finish_reason") == "length"
                     if job.expired():
                         early = True
                         break
             finally:
                 stream.close()
-            return Generation("".join(parts), tokens, time.monotonic() - started, early)
+            seconds = time.monotonic() - started
+            return Generation("".join(parts), tokens, seconds, early, truncated or early)
 
     # -- suggestions --------------------------------------------------------------------
 
@@ -338,10 +342,9 @@ class ModelEngine:
         result = await self.generate(
             messages, grammar=grammar, max_tokens=max_tokens, timeout=timeout
         )
+        text = result.text.rsplit(",", 1)[0] if result.truncated else result.text
         on_list = {self._key(name, record.lang) for name in record.open_names()}
-        names = prompts.parse_items(
-            result.text, record.lang, on_list | (exclude or set()), self._key, n
-        )
+        names = prompts.parse_items(text, record.lang, on_list | (exclude or set()), self._key, n)
         return [Suggestion(name, "model", reason, 0.45 - 0.01 * i) for i, name in enumerate(names)]
 
     def _key(self, name: str, lang: str | None) -> str:

@@ -58,6 +58,26 @@ def _messages(user: str) -> list[Message]:
     ]
 
 
+# Category words are not things to buy.
+GENERIC = {
+    "овощи",
+    "фрукты",
+    "продукты",
+    "еда",
+    "зелень",
+    "специи",
+    "напитки",
+    "vegetables",
+    "fruits",
+    "fruit",
+    "groceries",
+    "food",
+    "spices",
+    "drinks",
+    "snacks",
+}
+
+
 STOP = ["\n", "<|im_end|>", "<|endoftext|>"]
 
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)]|\d+\s*x\b)\s*", re.IGNORECASE)
@@ -87,7 +107,7 @@ def parse_items(
         if not (2 <= len(name) <= 40) or not _WORDS[lang].match(name):
             continue
         key = normalize(name, lang)
-        if not key or key in seen:
+        if not key or key in seen or name.lower() in GENERIC:
             continue
         seen.add(key)
         out.append(name[0].upper() + name[1:] if lang == "ru" else name)

@@ -468,7 +468,7 @@ def eval_stats_latency(rng: random.Random) -> None:
         )
 
 
-async def eval_model(path: Path, grammar: bool) -> None:
+async def eval_model(path: Path, grammar: bool, show: bool, langs: list[str]) -> None:
     from models.llm import ModelConfig, ModelEngine
 
     engine = ModelEngine(ModelConfig(path=path, use_grammar=grammar, timeout_s=120))
@@ -481,6 +481,8 @@ async def eval_model(path: Path, grammar: bool) -> None:
         f"grammar={'on' if grammar else 'off'})"
     )
     for lang, themes in (("en", EN), ("ru", RU)):
+        if lang not in langs:
+            continue
         for kind in ("missing", "dish"):
             score, times, tokens = Score(), [], 0
             wrong_script = 0
@@ -494,6 +496,8 @@ async def eval_model(path: Path, grammar: bool) -> None:
                     found = await engine.dish_items(rec, t.prompt, 8)
                 times.append(time.perf_counter() - started)
                 names = [s.name for s in found]
+                if show:
+                    print(f"  {t.title}: shown {shown} held {held} -> {names}")
                 tokens += len(names)
                 wrong_script += sum(n.isascii() != (lang == "en") for n in names)
                 score.add(hits(names, held, lang), len(held))
@@ -510,10 +514,14 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="GGUF file (default: LISTOK_MODEL / package)")
     parser.add_argument("--no-model", action="store_true")
     parser.add_argument("--grammar", action="store_true", help="constrain with the GBNF too")
+    parser.add_argument("--show", action="store_true", help="print each model answer")
+    parser.add_argument("--only-model", action="store_true", help="skip the statistics")
+    parser.add_argument("--lang", action="append", choices=["en", "ru"], help="model languages")
     args = parser.parse_args()
     rng = random.Random(6)
-    eval_stats(rng)
-    eval_stats_latency(rng)
+    if not args.only_model:
+        eval_stats(rng)
+        eval_stats_latency(rng)
     if args.no_model:
         return
     try:
@@ -527,7 +535,7 @@ def main() -> None:
     if path is None:
         print("model: none installed (make model) and LISTOK_MODEL not set")
         return
-    asyncio.run(eval_model(path, args.grammar))
+    asyncio.run(eval_model(path, args.grammar, args.show, args.lang or ["en", "ru"]))
 
 
 if __name__ == "__main__":

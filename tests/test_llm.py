@@ -65,6 +65,7 @@ def engine(tiny_model: Path) -> Iterator[ModelEngine]:
         ("milk, молоко, x, pasta, a very long item name made of far too many words", "en", []),
         ("свекла, beets, лук", "ru", ["Лук"]),  # свекла is on the list; beets is Latin
         ("", "en", []),
+        ("Vegetables, bread, овощи", "en", ["bread"]),  # category words are not items
     ],
 )
 def test_parse_items_keeps_short_new_names_in_the_lists_alphabet(
