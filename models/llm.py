@@ -90,7 +90,8 @@ class ModelConfig:
 
 
 def _default_threads() -> int:
-    return max(1, min(os.cpu_count() or 2, 4))
+    """Leave one core to the event loop (sync fan-out), use up to 4 for the model."""
+    return max(1, min((os.cpu_count() or 2) - 1, 4))
 
 
 @dataclass(slots=True)
