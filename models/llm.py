@@ -141,12 +141,17 @@ class ModelEngine:
         self._llama_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
+        self._stopping = threading.Event()
 
     # -- lifecycle ----------------------------------------------------------------------
 
     @property
     def available(self) -> bool:
         return self.state is State.READY
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
 
     def start(self) -> None:
         """Start the worker thread and load the model in it (returns at once)."""
@@ -163,6 +168,7 @@ class ModelEngine:
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        self._stopping.set()  # queued jobs fail fast, a running generation stops at its next token
         self._jobs.put(_STOP)
         thread.join(timeout)
         self.state = State.STOPPED
@@ -183,6 +189,8 @@ class ModelEngine:
                 break
             assert isinstance(job, _Job)
             try:
+                if self._stopping.is_set():
+                    raise ModelUnavailableError("model stopping")
                 if job.expired():
                     raise ModelTimeoutError("deadline passed while queued")
                 result = job.fn(job)
@@ -237,7 +245,7 @@ class ModelEngine:
 
     async def submit(self, fn: Callable[[_Job], T], timeout: float | None = None) -> T:
         """Run `fn(job)` on the model thread; raises ModelBusyError / ModelTimeoutError."""
-        if self.state is not State.READY:
+        if self.state is not State.READY or self._stopping.is_set():
             raise ModelUnavailableError(self.state.value)
         limit = self.config.timeout_s if timeout is None else timeout
         with self._pending_lock:
@@ -299,7 +307,7 @@ class ModelEngine:
                         parts.append(delta)
                         tokens += 1
                     truncated = truncated or choice.get("finish_reason") == "length"
-                    if job.expired():
+                    if job.expired() or self._stopping.is_set():
                         early = True
                         break
             finally:

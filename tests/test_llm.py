@@ -201,6 +201,28 @@ async def test_generation_never_blocks_the_event_loop(engine: ModelEngine) -> No
     assert len(gaps) > 20 and max(gaps) < 0.25
 
 
+async def test_stop_fails_queued_requests_fast(tiny_model: Path) -> None:
+    eng = ModelEngine(ModelConfig(path=tiny_model, probe=False, n_threads=1))
+    eng.start()
+    assert eng.wait_ready(DEADLINE_S)
+    release = threading.Event()
+    blocker = await hold_the_model(eng, release)
+    queued = asyncio.ensure_future(eng.generate(prompts.missing_items("en", "", [], 3)))
+    await asyncio.sleep(0)
+    stopping = asyncio.ensure_future(asyncio.to_thread(eng.stop, DEADLINE_S))
+    deadline = time.monotonic() + DEADLINE_S
+    while not eng.stopping and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    release.set()
+    await stopping
+    assert await blocker is True
+    with pytest.raises(ModelUnavailableError):
+        await queued
+    assert eng.state is State.STOPPED
+    with pytest.raises(ModelUnavailableError):
+        await eng.generate(prompts.missing_items("en", "", [], 3))
+
+
 # -- fallback -------------------------------------------------------------------------------
 
 
