@@ -485,7 +485,6 @@ async def eval_model(path: Path, grammar: bool, show: bool, langs: list[str]) ->
             continue
         for kind in ("missing", "dish"):
             score, times, tokens = Score(), [], 0
-            wrong_script = 0
             for t in themes:
                 shown, held = split(t, random.Random(t.title))
                 rec = ListRecord("eval", lang, [Entry(x, NOW) for x in shown], t.title)  # type: ignore[arg-type]
@@ -499,7 +498,6 @@ async def eval_model(path: Path, grammar: bool, show: bool, langs: list[str]) ->
                 if show:
                     print(f"  {t.title}: shown {shown} held {held} -> {names}")
                 tokens += len(names)
-                wrong_script += sum(n.isascii() != (lang == "en") for n in names)
                 score.add(hits(names, held, lang), len(held))
             times.sort()
             print(
