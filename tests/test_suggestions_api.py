@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pycrdt import Doc
 
 from models.history import default_normalize
@@ -11,7 +12,7 @@ from models.stats import StatsEngine
 from server import schema
 from server.suggestions import build_record, remembered_categories
 from store import Event
-from tests.support import ServerProcess
+from tests.support import ServerProcess, wait_for
 
 DAY = 86_400_000
 
@@ -120,3 +121,27 @@ def test_remembered_categories_follow_renames() -> None:
     assert remembered_categories(events, default_normalize()) == {
         default_normalize()("сыр", None): "snacks"
     }
+
+
+async def test_the_model_joins_when_loaded(server_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("llama_cpp")
+    pytest.importorskip("gguf")
+    from tests.gguf_tiny import write_tiny_gguf
+
+    model = write_tiny_gguf(tmp_path / "tiny.gguf")
+    server = server_factory({"LISTOK_MODEL": str(model), "LISTOK_MODEL_PROBE": "0"})
+    list_id = server.create_list("Ужин")
+    add(server, list_id, "картошка")
+
+    def model_state() -> str:
+        state: str = server.api("GET", "/suggestions", list_id).json()["model"]
+        return state if state != "loading" else ""
+
+    # The tiny model writes random bytes: this checks the wiring and the shape, not the words.
+    assert await wait_for(model_state, timeout=60, what="model loaded") in ("used", "cached")
+    response = server.api("POST", "/suggestions", list_id, json={"prompt": "борщ на 6"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model"] in ("used", "cached")
+    assert all(s["source"] == "model" and s["name"] for s in body["suggestions"])
+    assert "Traceback" not in server.log()
