@@ -37,6 +37,7 @@ export function summarizeCollapsed (file, top = 15) {
     thread = named ? `${thread.split(' ')[0]} ${named.split(' ')[0]}` : thread
     total += n
     threads.set(thread, (threads.get(thread) ?? 0) + n)
+    if (frames.length === 0) continue
     const leaf = frames[frames.length - 1]
     self.set(leaf, (self.get(leaf) ?? 0) + n)
     groups.set(groupOf(leaf), (groups.get(groupOf(leaf)) ?? 0) + n)
