@@ -484,6 +484,20 @@ class Rooms:
             self._schedule_unload(room)
         return room
 
+    def compact(self, list_id: str) -> None:
+        """The writer asks for a list's log to be folded: snapshot the in-memory document.
+
+        Safe because every update is applied to the document before it is queued for commit,
+        so the snapshot holds everything the writer has committed or will commit before it.
+        """
+        room = self._rooms.get(list_id)
+        if room is None:
+            self.writer.compaction_skipped(list_id)
+            return
+        state = room.doc.get_update()
+        fut = self.writer.install_snapshot(list_id, state)
+        fut.add_done_callback(_log_failure(list_id))
+
     def release(self, room: Room) -> None:
         """An event stream let go of the room: unload it later if nobody else holds it."""
         room.holders -= 1
@@ -556,6 +570,16 @@ class Rooms:
         conns = [conn for room in self._rooms.values() for conn in room.conns]
         await asyncio.gather(*(conn.drain(1.0) for conn in conns))
         await asyncio.gather(*(conn.close(code, reason) for conn in conns))
+
+
+def _log_failure(list_id: str) -> Callable[[asyncio.Future[None]], None]:
+    def check(fut: asyncio.Future[None]) -> None:
+        if not fut.cancelled() and fut.exception() is not None:
+            log.error(
+                "list %s: snapshot failed; the update log is intact: %s", list_id, fut.exception()
+            )
+
+    return check
 
 
 def apply_history(doc: Doc[Any], updates: list[bytes], list_id: str) -> None:

@@ -36,6 +36,7 @@ class Services:
             metrics=self.metrics,
             max_bytes=settings.max_list_bytes,
         )
+        self.writer.on_compaction_due = self.rooms.compact
         self.suggestions = Suggestions(self.store, self.rooms, Suggester.from_env())
         self.rooms.on_events = self.suggestions.changed
 

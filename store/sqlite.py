@@ -277,21 +277,33 @@ class SQLiteStore:
                         list_id,
                         update_id,
                     )
-            last = rows[-1][0]
-            conn.execute(
-                "INSERT INTO snapshots (list_id, state, last_update_id, created_at)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT(list_id) DO UPDATE SET"
-                " state = excluded.state, last_update_id = excluded.last_update_id,"
-                " created_at = excluded.created_at",
-                (list_id, doc.get_update(), last, _now_ms()),
-            )
-            conn.execute("DELETE FROM updates WHERE list_id = ? AND id <= ?", (list_id, last))
-            conn.execute(
-                "DELETE FROM events WHERE list_id = ? AND id <= (SELECT id FROM events"
-                " WHERE list_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                (list_id, list_id, self.events_kept),
-            )
+            self._install(conn, list_id, doc.get_update(), rows[-1][0])
         self._tails[list_id] = _Tail(0, 0)
+
+    def install_snapshot(self, list_id: str, state: bytes) -> None:
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT max(id) FROM updates WHERE list_id = ?", (list_id,)
+            ).fetchone()
+            if row[0] is None:
+                return
+            self._install(conn, list_id, state, row[0])
+        self._tails[list_id] = _Tail(0, 0)
+
+    def _install(self, conn: sqlite3.Connection, list_id: str, state: bytes, last: int) -> None:
+        conn.execute(
+            "INSERT INTO snapshots (list_id, state, last_update_id, created_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT(list_id) DO UPDATE SET"
+            " state = excluded.state, last_update_id = excluded.last_update_id,"
+            " created_at = excluded.created_at",
+            (list_id, state, last, _now_ms()),
+        )
+        conn.execute("DELETE FROM updates WHERE list_id = ? AND id <= ?", (list_id, last))
+        conn.execute(
+            "DELETE FROM events WHERE list_id = ? AND id <= (SELECT id FROM events"
+            " WHERE list_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (list_id, list_id, self.events_kept),
+        )
 
     def delete_list(self, list_id: str) -> bool:
         with self._transaction() as conn:

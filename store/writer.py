@@ -34,6 +34,10 @@ class Writer:
         self.commits = 0
         self.last_commit_seconds = 0.0
         self.on_commit: Callable[[int, float], None] | None = None
+        # Called on the event loop with a list id whose log should be folded; the caller then
+        # queues `install_snapshot` (see Rooms). Without it, compaction replays the log here.
+        self.on_compaction_due: Callable[[str], None] | None = None
+        self._compaction_pending: set[str] = set()
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -111,10 +115,33 @@ class Writer:
 
     def _maybe_compact(self, list_id: str) -> None:
         try:
-            if self.store.needs_compaction(list_id):
+            if list_id in self._compaction_pending or not self.store.needs_compaction(list_id):
+                return
+            if self.on_compaction_due is None or self._loop is None:
                 self.store.compact(list_id)
+                return
+            self._compaction_pending.add(list_id)
+            self._loop.call_soon_threadsafe(self.on_compaction_due, list_id)
         except Exception:
             log.exception("compaction of list %s failed; the update log is intact", list_id)
+
+    def install_snapshot(self, list_id: str, state: bytes) -> asyncio.Future[None]:
+        """Queue a snapshot made from a document that holds everything queued before it."""
+
+        def install(store: Store) -> None:
+            self._compaction_pending.discard(list_id)
+            store.install_snapshot(list_id, state)
+
+        return self.run(install)
+
+    def compaction_skipped(self, list_id: str) -> asyncio.Future[None]:
+        """The list is not in memory: fold its log by replaying it, on the writer thread."""
+
+        def replay(store: Store) -> None:
+            self._compaction_pending.discard(list_id)
+            store.compact(list_id)
+
+        return self.run(replay)
 
     def _resolve(self, results: list[tuple[asyncio.Future[Any], Any, Exception | None]]) -> None:
         assert self._loop is not None

@@ -47,3 +47,28 @@ async def test_nothing_seen_is_lost_after_sigkill(live_server: ServerProcess) ->
     assert len(seen) > 150
     for client in clients:
         await client.close()
+
+
+async def test_compaction_from_memory_keeps_everything(server_factory) -> None:  # type: ignore[no-untyped-def]
+    server: ServerProcess = server_factory({"LISTOK_COMPACT_UPDATES": "5"})
+    list_id = server.create_list()
+    async with server.client(list_id) as a, server.client(list_id) as b:
+        await a.wait_synced()
+        await b.wait_synced()
+        for n in range(40):
+            client = a if n % 2 else b
+            schema.add_item(client.doc, schema.new_item(f"i{n}", order=f"a{n:02d}"), f"i{n}")
+            await asyncio.sleep(0.002)
+        await wait_for(lambda: len(server.get_list(list_id)["items"]) == 40)
+    server.kill()
+    import sqlite3
+
+    db = sqlite3.connect(server.data_dir / "listok.db")
+    tail = db.execute("SELECT count(*) FROM updates WHERE list_id = ?", (list_id,)).fetchone()[0]
+    snapshots = db.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+    db.close()
+    assert snapshots == 1 and tail <= 6, (snapshots, tail)
+    server.start()
+    assert sorted(i["name"] for i in server.get_list(list_id)["items"]) == sorted(
+        f"i{n}" for n in range(40)
+    )

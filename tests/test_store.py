@@ -197,3 +197,21 @@ def test_events_commit_with_their_update_and_are_pruned(backend: Backend) -> Non
     after = store.events_after(LIST, kept[-2].event_id, 100)
     assert [e.data for e in after] == ['{"n": 5}']
     assert after[0].actor == "Аня" and after[0].list_id == LIST
+
+
+def test_install_snapshot_replaces_the_whole_log(backend: Backend) -> None:
+    store = backend(compact_updates=3)
+    create(store)
+    doc, updates = edits(5)
+    store.append(changes(updates))
+    assert store.needs_compaction(LIST)
+    whole = Doc()
+    for update in store.load(LIST):
+        whole.apply_update(update)
+    store.install_snapshot(LIST, whole.get_update())
+    assert len(store.load(LIST)) == 1 and not store.needs_compaction(LIST)
+    _, more = edits(7)
+    store.append(changes(more[5:]))
+    loaded = doc_from(store.load(LIST))
+    assert len(store.load(LIST)) == 3
+    assert len(schema.list_items(loaded)) == 7
