@@ -11,8 +11,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from server import api, feed, openapi, transfer
 from server.errors import (
@@ -24,7 +25,7 @@ from server.errors import (
 from server.logs import AccessLog
 from server.services import Services
 from server.settings import Settings
-from server.sync import sync_endpoint
+from server.sync import sync_app
 
 log = logging.getLogger("listok")
 
@@ -80,7 +81,21 @@ def client_routes(settings: Settings) -> list[BaseRoute]:
     ]
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+class Listok:
+    """The ASGI app: sync sockets go straight to their handler, everything else to Starlette."""
+
+    def __init__(self, http: Starlette) -> None:
+        self.http = http
+        self.state = http.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"].startswith("/sync/"):
+            await sync_app(scope, receive, send, self.http.state.services)
+        else:
+            await self.http(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Listok:
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
@@ -94,11 +109,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.stop()
 
     app = Starlette(
-        routes=[
-            *api_routes(),
-            WebSocketRoute("/sync/{list_id}", sync_endpoint),
-            *client_routes(settings),
-        ],
+        routes=[*api_routes(), *client_routes(settings)],
         lifespan=lifespan,
         middleware=[Middleware(AccessLog)],
         exception_handlers={
@@ -108,4 +119,4 @@ def create_app(settings: Settings | None = None) -> Starlette:
         },
     )
     app.state.settings = settings
-    return app
+    return Listok(app)

@@ -14,8 +14,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import parse_qs
 
 from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 from store import Share, Store
 
@@ -60,11 +62,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
+def token_from_scope(scope: Scope) -> str | None:
+    """`Authorization: Bearer …`, else the `token` query parameter."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            header = value.decode("latin-1")
+            if header.lower().startswith("bearer "):
+                return header[7:].strip() or None
+    for token in parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", ()):
+        return token or None
+    return None
+
+
 def token_from(conn: HTTPConnection) -> str | None:
-    header = conn.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return conn.query_params.get("token") or None
+    return token_from_scope(conn.scope)
 
 
 class Tokens:

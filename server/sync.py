@@ -9,10 +9,11 @@ import logging
 import time
 import uuid
 
-from starlette.websockets import WebSocket
+from starlette.types import Receive, Scope, Send
 
-from server.auth import AuthError, token_from
+from server.auth import AuthError, token_from_scope
 from server.errors import CloseCode
+from server.logs import access_log
 from server.protocol import ProtocolError
 from server.rooms import Connection, QuotaError
 from server.services import Services
@@ -50,53 +51,77 @@ class TokenBucket:
         return True
 
 
-async def sync_endpoint(websocket: WebSocket) -> None:
-    services: Services = websocket.app.state.services
+async def sync_app(scope: Scope, receive: Receive, send: Send, services: Services) -> None:
+    """`ws://HOST/sync/{list_id}` as a bare ASGI app.
+
+    No framework layer sits between a socket and its room: each outgoing frame is one call to
+    the server's `send`, and a connection costs only what it needs (see docs/decisions).
+    """
     settings = services.settings
-    list_id = websocket.path_params["list_id"].lower()
-    await websocket.accept()
-    if not valid_list_id(list_id):
-        await websocket.close(CloseCode.NOT_FOUND, "no such list")
+    list_id = scope["path"].removeprefix("/sync/").lower()
+    message = await receive()
+    if message["type"] != "websocket.connect":
         return
+    await send({"type": "websocket.accept"})
+    started = time.monotonic()
+    code = await _session(scope, receive, send, services, list_id, settings.rate_limit)
+    client = scope.get("client") or ("-", 0)
+    access_log.info(
+        "%s WS /sync/%s %s %.1fs",
+        client[0],
+        list_id,
+        code,
+        time.monotonic() - started,
+        extra={"fields": {"method": "WS", "path": f"/sync/{list_id}", "status": code}},
+    )
+
+
+async def _session(
+    scope: Scope, receive: Receive, send: Send, services: Services, list_id: str, rate: float
+) -> int | str:
+    async def close(code: int, reason: str) -> None:
+        await send({"type": "websocket.close", "code": code, "reason": reason})
+
+    if not valid_list_id(list_id):
+        await close(CloseCode.NOT_FOUND, "no such list")
+        return CloseCode.NOT_FOUND
     room = await services.rooms.get(list_id)
     if room is None:
-        await websocket.close(CloseCode.NOT_FOUND, "no such list")
-        return
+        await close(CloseCode.NOT_FOUND, "no such list")
+        return CloseCode.NOT_FOUND
     try:
-        access = await services.tokens.resolve(token_from(websocket), list_id, "view")
+        access = await services.tokens.resolve(token_from_scope(scope), list_id, "view")
     except AuthError as exc:
         services.metrics.rejected.labels("unauthorized").inc()
-        await websocket.close(CloseCode.UNAUTHORIZED, exc.message)
-        return
+        await close(CloseCode.UNAUTHORIZED, exc.message)
+        return CloseCode.UNAUTHORIZED
 
-    async def send(frame: bytes) -> None:
-        await websocket.send({"type": "websocket.send", "bytes": frame})
+    async def send_frame(frame: bytes) -> None:
+        await send({"type": "websocket.send", "bytes": frame})
 
-    async def close(code: int, reason: str) -> None:
-        await websocket.close(code, reason)
-
-    client = websocket.client
-    label = f"{client.host}:{client.port}" if client else "?"
-    conn = Connection(send, close, access=access, label=label)
-    bucket = TokenBucket(settings.rate_limit, settings.rate_limit * 2)
+    client = scope.get("client")
+    label = f"{client[0]}:{client[1]}" if client else "?"
+    conn = Connection(send_frame, close, access=access, label=label)
+    bucket = TokenBucket(rate, rate * 2)
     services.metrics.connections.inc()
     room.join(conn)
     try:
         while True:
-            message = await websocket.receive()
+            message = await receive()
             if message["type"] == "websocket.disconnect":
-                break
+                return int(message.get("code", 1005))
             data = message.get("bytes")
             if data is None:
                 raise ProtocolError("text frames are not part of the protocol")
             if not bucket.take():
-                raise RateLimitError(f"more than {settings.rate_limit:g} messages per second")
+                raise RateLimitError(f"more than {rate:g} messages per second")
             room.receive(conn, data)
     except ProtocolError as exc:
         code, reason = _close_for(exc)
         services.metrics.rejected.labels(reason).inc()
         log.info("list %s: closing %s (%d): %s", list_id, label, code, exc)
         await conn.close(code, str(exc)[:120])
+        return code
     finally:
         services.metrics.connections.dec()
         room.leave(conn)
