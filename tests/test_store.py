@@ -202,7 +202,7 @@ def test_events_commit_with_their_update_and_are_pruned(backend: Backend) -> Non
 def test_install_snapshot_replaces_the_whole_log(backend: Backend) -> None:
     store = backend(compact_updates=3)
     create(store)
-    doc, updates = edits(5)
+    _, updates = edits(5)
     store.append(changes(updates))
     assert store.needs_compaction(LIST)
     whole = Doc()
