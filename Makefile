@@ -7,7 +7,7 @@ PORT   ?= 8000
 DATA   ?= ./data
 
 .PHONY: run test lint install llm node-deps client chromium model clean help \
-	bench bench-deps bench-smoke bench-history bench-durability bench-profile
+	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile
 
 # llama-cpp-python compiles llama.cpp (about 8 minutes on 2 cores, cached by pip afterwards).
 # The default build uses -march=native, whose AMX kernels crash here (docs/suggestions.md).
@@ -91,6 +91,9 @@ bench-history: bench-deps
 
 bench-durability: bench-deps
 	node bench/run.mjs --profiles S,T --servers listok,listok-nodurable $(BENCH_ARGS)
+
+bench-model: bench-deps
+	node bench/run.mjs --profiles M --servers listok,listok-model $(BENCH_ARGS)
 
 bench-profile: bench-deps
 	node bench/run.mjs --profiles T --servers listok --pyspy

@@ -89,6 +89,19 @@ class ModelConfig:
         )
 
 
+def _lower_priority() -> None:
+    """Let the sync win the CPU: this thread (and llama.cpp's threads it starts) run niced.
+
+    Linux applies setpriority to one thread when given its native id; elsewhere it is a no-op.
+    """
+    nice = int(os.environ.get("LISTOK_MODEL_NICE", "10"))
+    if nice and hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError as exc:
+            log.info("model thread keeps normal priority: %s", exc)
+
+
 def _default_threads() -> int:
     """Leave one core to the event loop (sync fan-out), use up to 4 for the model."""
     return max(1, min((os.cpu_count() or 2) - 1, 4))
@@ -173,6 +186,12 @@ class ModelEngine:
         thread.join(timeout)
         self.state = State.STOPPED
 
+    @property
+    def pending(self) -> int:
+        """Requests queued or running (a request past its deadline counts until dequeued)."""
+        with self._pending_lock:
+            return self._pending
+
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until loading ended (ready or not); True when the model is usable."""
         self._ready.wait(timeout)
@@ -182,6 +201,7 @@ class ModelEngine:
         return await asyncio.to_thread(self.wait_ready, timeout)
 
     def _run(self) -> None:
+        _lower_priority()
         self._load()
         while True:
             job = self._jobs.get()

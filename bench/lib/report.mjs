@@ -18,6 +18,8 @@ const ROWS = [
   ['commitP50Ms', 'Listok /metrics: store commit p50 (ms)', 1, 'write'],
   ['commitP99Ms', 'Listok /metrics: store commit p99 (ms)', 1, 'write'],
   ['updatesPerCommit', 'Listok /metrics: updates per commit', 1, 'write'],
+  ['modelAnswered', 'model prompts answered during the window (listok-model)', 0, 'write'],
+  ['modelP50Ms', 'model prompt p50 (ms, listok-model)', 0, 'write'],
   ['writes', 'writes', 0, 'write'],
   ['offeredPerSec', 'deliveries/s offered', 0, 'write'],
   ['deliveriesPerSec', 'deliveries/s achieved', 0, 'write'],

@@ -5,7 +5,7 @@ import crypto from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { monoMs } from './clock.mjs'
-import { createLists, histogramQuantile, listokItemCount, listokMetrics, ProcSampler, readProc, startServer } from './servers.mjs'
+import { createLists, histogramQuantile, listokItemCount, listokMetrics, modelLoad, ProcSampler, readProc, SERVERS, startServer, waitModelReady } from './servers.mjs'
 import { concatFloat64, summarize } from './stats.mjs'
 
 const LOADGEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'loadgen.mjs')
@@ -91,13 +91,23 @@ export async function runProfile ({ profile, serverName, procs, logFile, drainSe
     metrics.kbPerConnection = (afterConnect.rssKb - before.rssKb) / conns
     metrics.rssBaselineMb = before.rssKb / 1024
 
+    const withModel = Boolean(SERVERS[serverName].model)
+    if (withModel) metrics.modelState = await waitModelReady(server, listIds[0], tokens.get(listIds[0]))
+
     if (profile.rate > 0) {
       const startAt = monoMs() + 300
+      const load = withModel ? modelLoad(server, listIds[0], tokens.get(listIds[0]), startAt + profile.seconds * 1000) : null
       const spy = pyspy && server.kind === 'listok' ? startPySpy(server.pid, pyspy, profile.seconds + 2) : null
       const cpuStart = readProc(server.pid)
       const written = await Promise.all(gens.map((g) => g.call({
         cmd: 'write', startAt, seconds: profile.seconds, rate: profile.rate, presence: profile.presence
       }, (profile.seconds + 15) * 1000)))
+      if (load) {
+        const done = await load
+        metrics.modelRequests = done.requests
+        metrics.modelAnswered = done.answered
+        metrics.modelP50Ms = done.latenciesMs.length ? summarize(done.latenciesMs).p50 : null
+      }
       const expected = {}
       for (const w of written) for (const [id, n] of Object.entries(w.writes)) expected[id] = (expected[id] ?? 0) + n
       const writes = Object.values(expected).reduce((a, b) => a + b, 0)

@@ -1,6 +1,6 @@
 // Start each server fresh (own port, own data dir), wait until it answers, stop it by PID.
 // Also: CPU and RSS of a server process (and its descendants) read from /proc.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -18,6 +18,9 @@ const PAGE_KB = 4
 export const SERVERS = {
   listok: { label: 'Listok', kind: 'listok', env: {} },
   'listok-nodurable': { label: 'Listok (no commit-before-broadcast)', kind: 'listok', env: { LISTOK_DURABLE_BROADCAST: '0' } },
+  // Listok with its local model loaded and generating back to back during the write window:
+  // what the model costs the sync (the issue: fan-out p99 of profile M may move < 20%)
+  'listok-model': { label: 'Listok (model generating)', kind: 'listok', env: {}, model: true },
   'y-websocket-server': { label: '@y/websocket-server 0.1.1', kind: 'y-websocket-server', env: {} },
   hocuspocus: { label: '@hocuspocus/server 4.7 (memory)', kind: 'hocuspocus', env: {} }
 }
@@ -80,7 +83,7 @@ export async function startServer (name, { logFile, extraEnv = {}, dataDir = nul
   // Listok's suggestion model (a GGUF of about 1 GB, loaded in a thread at startup when one is
   // cached) is off unless LISTOK_MODEL is set: these benchmarks measure sync, and the model's
   // memory would swamp kB/connection
-  const defaults = spec.kind === 'listok' ? { LISTOK_MODEL: 'none' } : {}
+  const defaults = spec.kind === 'listok' ? { LISTOK_MODEL: spec.model ? modelPath() : 'none' } : {}
   const child = spawn(cmd, args, {
     env: { ...defaults, ...process.env, ...env, ...spec.env, ...extraEnv },
     stdio: ['ignore', log, log]
@@ -126,6 +129,52 @@ function stopChild (child) {
  * nothing: their tokens are null.
  * @returns {Promise<Map<string, string|null>>} list id -> token
  */
+let cachedModelPath = null
+/** The GGUF `listok serve` would pick (LISTOK_MODEL, else the installed default package). */
+function modelPath () {
+  if (cachedModelPath === null) {
+    const python = path.join(REPO_DIR, '.venv', 'bin', 'python')
+    const out = spawnSync(python, ['-m', 'models.model_package', 'path'], { cwd: REPO_DIR, encoding: 'utf8' })
+    cachedModelPath = (out.stdout || '').trim()
+    if (!cachedModelPath || cachedModelPath === 'none') {
+      throw new Error('listok-model needs a model: run `make model` (or set LISTOK_MODEL)')
+    }
+  }
+  return cachedModelPath
+}
+
+/**
+ * Keeps Listok's model busy until `until` (monotonic ms): dish prompts back to back on one list.
+ * @returns {Promise<{requests: number, answered: number, latenciesMs: number[]}>}
+ */
+export async function modelLoad (server, listId, token, until) {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` }
+  const url = `${server.httpUrl}/api/lists/${listId}/suggestions`
+  const prompts = ['borscht for 6', 'taco night', 'блины на масленицу', 'pancakes for breakfast']
+  const out = { requests: 0, answered: 0, latenciesMs: [] }
+  while (monoMs() < until) {
+    const started = monoMs()
+    const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ prompt: prompts[out.requests % prompts.length] }) })
+    await res.arrayBuffer()
+    out.requests++
+    if (res.status === 200) { out.answered++; out.latenciesMs.push(monoMs() - started) }
+    if (res.status !== 200) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return out
+}
+
+/** Waits (bounded) until Listok's model has loaded. */
+export async function waitModelReady (server, listId, token, deadlineMs = 120000) {
+  const until = monoMs() + deadlineMs
+  while (monoMs() < until) {
+    const res = await fetch(`${server.httpUrl}/api/lists/${listId}/suggestions`, { headers: { authorization: `Bearer ${token}` } })
+    const body = await res.json()
+    if (body.model !== 'loading') return body.model
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return 'loading'
+}
+
 export async function createLists (server, listIds) {
   const tokens = new Map(listIds.map((id) => [id, null]))
   if (server.kind !== 'listok') return tokens
