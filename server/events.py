@@ -33,17 +33,29 @@ class EventRecorder:
     """Watches one document and turns each transaction into typed events."""
 
     def __init__(self, doc: Doc[Any], actor_of: Callable[[Any], str]) -> None:
+        self.doc = doc
         self.actor_of = actor_of
         self.pending: list[Event] = []
-        self.names: dict[str, str] = {
-            item_id: str(item.get("name", "")) if isinstance(item, Map) else ""
-            for item_id, item in schema.items(doc).items()
-        }
+        # Item names, to name removed items (whose content is gone once deleted). Built before
+        # the first change, not on load: opening a big list and answering its first sync
+        # should not pay for it.
+        self.names: dict[str, str] = {}
+        self.ready = False
         self._subs = [
             # pycrdt passes the transaction as a second argument when the callback takes one.
             schema.items(doc).observe_deep(cast(Any, self._on_items)),
             schema.meta(doc).observe_deep(cast(Any, self._on_meta)),
         ]
+
+    def prepare(self) -> None:
+        """Index item names; call before applying a change."""
+        if self.ready:
+            return
+        self.names = {
+            item_id: str(item.get("name", "")) if isinstance(item, Map) else ""
+            for item_id, item in schema.items(self.doc).items()
+        }
+        self.ready = True
 
     def take(self) -> tuple[Event, ...]:
         events = tuple(self.pending)

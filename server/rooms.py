@@ -312,6 +312,7 @@ class Room:
             return
         received = time.perf_counter()
         self._check_quota(len(update))
+        self.recorder.prepare()
         try:
             with self.doc.transaction(origin=conn):
                 self.doc.apply_update(update)
@@ -409,6 +410,7 @@ class Room:
         by more than its field names).
         """
         self._check_quota(size_hint)
+        self.recorder.prepare()
         received = time.perf_counter()
         captured: list[bytes] = []
 

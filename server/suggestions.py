@@ -2,7 +2,8 @@
 
 A list's record holds what is on it now (from its document) and what was bought before (from
 its `item.checked` events, which outlive deleted items). Records of lists that changed are
-rebuilt lazily, before the next query; all lists are indexed once, in the background, at start.
+rebuilt lazily, before the next query; all lists are indexed once, by the first query or in the
+background some seconds after start (never while the server answers its first requests).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from store import Store
 log = logging.getLogger("listok.suggest")
 
 HISTORY_EVENTS = 5000
+INDEX_DELAY_SECONDS = 10.0
 
 
 def build_record(list_id: str, doc: Doc[Any], events: list[Any]) -> ListRecord:
@@ -87,12 +89,21 @@ class Suggestions:
         self.stale: set[str] = set()
         self._categories: dict[str, dict[str, str]] = {}
         self._index_task: asyncio.Task[None] | None = None
+        self._index_timer: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         self.suggester.start()
-        self._index_task = asyncio.create_task(self._index_all(), name="listok-index")
+        loop = asyncio.get_running_loop()
+        self._index_timer = loop.call_later(INDEX_DELAY_SECONDS, self._index)
+
+    def _index(self) -> asyncio.Task[None]:
+        if self._index_task is None:
+            self._index_task = asyncio.create_task(self._index_all(), name="listok-index")
+        return self._index_task
 
     async def stop(self) -> None:
+        if self._index_timer is not None:
+            self._index_timer.cancel()
         if self._index_task is not None:
             self._index_task.cancel()
         # A generation in progress must not hold up shutdown (SIGTERM exits within 5 s).
@@ -133,6 +144,7 @@ class Suggestions:
             self.suggester.update(await self.record(list_id))
 
     async def suggest(self, list_id: str, limit: int) -> SuggestResult:
+        await asyncio.shield(self._index())
         await self._refresh()
         record = await self.record(list_id)
         self.suggester.update(record)
