@@ -125,18 +125,25 @@ class SQLiteStore:
         conn = self._reader()
         conn.execute("BEGIN")
         try:
-            snap = conn.execute(
-                "SELECT state, last_update_id FROM snapshots WHERE list_id = ?", (list_id,)
-            ).fetchone()
-            after = snap[1] if snap else 0
-            rows = conn.execute(
-                "SELECT data FROM updates WHERE list_id = ? AND id > ? ORDER BY id",
-                (list_id, after),
-            ).fetchall()
+            snapshot, rows = self._history(conn, list_id)
         finally:
             conn.execute("COMMIT")
-        head = [bytes(snap[0])] if snap else []
-        return head + [bytes(r[0]) for r in rows]
+        head = [snapshot] if snapshot is not None else []
+        return head + [data for _, data in rows]
+
+    @staticmethod
+    def _history(
+        conn: sqlite3.Connection, list_id: str
+    ) -> tuple[bytes | None, list[tuple[int, bytes]]]:
+        """The list's snapshot (if any) and the (id, update) rows after it, oldest first."""
+        snap = conn.execute(
+            "SELECT state, last_update_id FROM snapshots WHERE list_id = ?", (list_id,)
+        ).fetchone()
+        rows = conn.execute(
+            "SELECT id, data FROM updates WHERE list_id = ? AND id > ? ORDER BY id",
+            (list_id, snap[1] if snap else 0),
+        ).fetchall()
+        return (bytes(snap[0]) if snap else None), [(r[0], bytes(r[1])) for r in rows]
 
     def append(self, batch: Sequence[Change]) -> None:
         if not batch:
@@ -255,22 +262,15 @@ class SQLiteStore:
 
     def compact(self, list_id: str) -> None:
         with self._transaction() as conn:
-            snap = conn.execute(
-                "SELECT state, last_update_id FROM snapshots WHERE list_id = ?", (list_id,)
-            ).fetchone()
-            after = snap[1] if snap else 0
-            rows = conn.execute(
-                "SELECT id, data FROM updates WHERE list_id = ? AND id > ? ORDER BY id",
-                (list_id, after),
-            ).fetchall()
+            snapshot, rows = self._history(conn, list_id)
             if not rows:
                 return
             doc: Doc[Any] = Doc()
-            if snap:
-                doc.apply_update(bytes(snap[0]))
+            if snapshot is not None:
+                doc.apply_update(snapshot)
             for update_id, data in rows:
                 try:
-                    doc.apply_update(bytes(data))
+                    doc.apply_update(data)
                 except ValueError:
                     log.error(
                         "list %s: update %s cannot be applied; kept out of snapshot",
