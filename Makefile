@@ -96,7 +96,7 @@ bench-model: bench-deps
 	node bench/run.mjs --profiles M --servers listok,listok-model $(BENCH_ARGS)
 
 bench-profile: bench-deps
-	node bench/run.mjs --profiles T --servers listok --pyspy
+	node bench/run.mjs --profiles T --servers listok --pyspy $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules client/node_modules client/dist bench/node_modules

@@ -25,7 +25,7 @@ class Services:
             compact_updates=settings.compact_updates,
             compact_bytes=settings.compact_bytes,
         )
-        self.writer = Writer(self.store)
+        self.writer = Writer(self.store, window=settings.commit_window_ms / 1000)
         self.writer.on_commit = self._on_commit
         self.tokens = Tokens(self.store)
         self.rooms = Rooms(

@@ -27,6 +27,9 @@ class Settings:
     compact_bytes: int = 1024 * 1024
     # SQLite PRAGMA synchronous: FULL survives power loss, NORMAL survives a process crash.
     synchronous: str = "FULL"
+    # Group commit under load: after a commit, gather changes for up to this long before the
+    # next one; a change arriving on an idle writer commits at once (0: never wait).
+    commit_window_ms: float = 0.0
     # Limits: messages per second per connection (burst: twice that), bytes of history per list,
     # items per list (API).
     rate_limit: float = 500.0

@@ -26,8 +26,13 @@ _STOP = object()
 
 
 class Writer:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, window: float = 0.0) -> None:
         self.store = store
+        # Group commit under load: when the previous commit ended less than `window` seconds
+        # ago, wait until `window` after it for more changes. A lone change commits at once;
+        # what queues during a commit always joins the next one.
+        self.window = window
+        self._last_commit_end = 0.0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="listok-writer", daemon=True)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -68,15 +73,21 @@ class Writer:
         stopping = False
         while not stopping:
             batch = [self._queue.get()]
-            while True:
+            deadline = self._last_commit_end + self.window
+            while batch[-1] is not _STOP:
+                remaining = deadline - time.monotonic()
                 try:
-                    batch.append(self._queue.get_nowait())
+                    if remaining > 0:
+                        batch.append(self._queue.get(timeout=remaining))
+                    else:
+                        batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
             if batch[-1] is _STOP:
                 batch.pop()
                 stopping = True
             self._process(batch)
+            self._last_commit_end = time.monotonic()
 
     def _process(self, batch: list[Any]) -> None:
         updates: list[tuple[Change, asyncio.Future[None]]] = []

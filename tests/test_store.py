@@ -215,3 +215,21 @@ def test_install_snapshot_replaces_the_whole_log(backend: Backend) -> None:
     loaded = doc_from(store.load(LIST))
     assert len(store.load(LIST)) == 3
     assert len(schema.list_items(loaded)) == 7
+
+
+async def test_commit_window_groups_a_stream_of_changes(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "db.sqlite")
+    writer = Writer(store, window=0.05)
+    writer.start()
+    await writer.run(create)
+    _, updates = edits(20)
+    first = writer.commits
+    futures = []
+    for update in updates:  # a change every millisecond or so: a busy list
+        futures.append(writer.append(Change(LIST, update)))
+        await asyncio.sleep(0.001)
+    await asyncio.gather(*futures)
+    assert writer.commits - first < 10  # without the window, most would commit alone
+    await writer.stop()
+    assert len(schema.list_items(doc_from(store.load(LIST)))) == 20
+    store.close()
