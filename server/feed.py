@@ -14,6 +14,7 @@ from server.api import authorize, services_of
 from server.auth import AuthError, token_from
 from server.errors import ApiError
 from server.events import event_json, summary
+from server.suggestions import CATEGORIZER
 
 KEEPALIVE_SECONDS = 15.0
 PAGE = 500
@@ -102,6 +103,8 @@ async def activity(request: Request) -> JSONResponse:
     recent = await asyncio.to_thread(services_of(request).store.recent_events, list_id, limit)
     entries: list[dict[str, Any]] = []
     for event in recent:
+        if event.actor == CATEGORIZER:  # aisles the server filled in: not news for people
+            continue
         entry = event_json(event)
         entry.pop("item", None)
         entry["summary"] = summary(entry, lang)

@@ -221,7 +221,7 @@ class Room:
         self._outbox: deque[_Pending] = deque()
         self._flush_scheduled = False
         self.on_empty: Callable[[Room], None] | None = None
-        self.on_events: Callable[[str], None] | None = None
+        self.on_events: Callable[[Room, tuple[Event, ...]], None] | None = None
 
     @property
     def idle(self) -> bool:
@@ -348,7 +348,7 @@ class Room:
         for waiter in self.event_waiters:
             waiter.set()
         if self.on_events is not None:
-            self.on_events(self.list_id)
+            self.on_events(self, events)
 
     def _committed_up_to(self, seq: int, fut: asyncio.Future[None] | None) -> None:
         if fut is not None and not fut.cancelled() and fut.exception() is not None:
@@ -454,7 +454,7 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room | None]] = {}
         self._unload_timers: dict[str, asyncio.TimerHandle] = {}
-        self.on_events: Callable[[str], None] | None = None
+        self.on_events: Callable[[Room, tuple[Event, ...]], None] | None = None
 
     def __len__(self) -> int:
         return len(self._rooms)

@@ -14,18 +14,19 @@ import json
 import logging
 from typing import Any
 
-from pycrdt import Doc
+from pycrdt import Doc, Map
 
 from models.categories import categorize
 from models.history import Entry, ListRecord, list_lang
 from models.suggest import Suggester, SuggestResult
 from server import schema
-from server.rooms import Rooms
-from store import Store
+from server.rooms import Room, Rooms
+from store import Event, Store
 
 log = logging.getLogger("listok.suggest")
 
 HISTORY_EVENTS = 5000
+CATEGORIZER = "listok"  # the actor of categories the server fills in (not a person's choice)
 INDEX_DELAY_SECONDS = 10.0
 
 
@@ -71,7 +72,7 @@ def remembered_categories(events: list[Any], normalize: Any) -> dict[str, str]:
         item_id = str(body.get("item_id", ""))
         if event.type == "item.added":
             names[item_id] = str(body.get("name", ""))
-        elif event.type == "item.updated":
+        elif event.type == "item.updated" and event.actor != CATEGORIZER:
             changes = body.get("changes") or {}
             name = str(changes.get("name") or body.get("name") or names.get(item_id, ""))
             names[item_id] = name
@@ -90,6 +91,7 @@ class Suggestions:
         self._categories: dict[str, dict[str, str]] = {}
         self._index_task: asyncio.Task[None] | None = None
         self._index_timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self.suggester.start()
@@ -110,9 +112,39 @@ class Suggestions:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.to_thread(self.suggester.stop), 2.5)
 
-    def changed(self, list_id: str) -> None:
-        self.stale.add(list_id)
-        self._categories.pop(list_id, None)
+    def changed(self, room: Room, events: tuple[Event, ...]) -> None:
+        """Events were committed: refresh the list's record later; file new items in aisles."""
+        self.stale.add(room.list_id)
+        self._categories.pop(room.list_id, None)
+        uncategorized = [
+            (body["item_id"], body["name"])
+            for body in (json.loads(e.data) for e in events if e.type == "item.added")
+            if not (body.get("item") or {}).get("category") and body.get("name")
+        ]
+        if uncategorized and any(e.actor != CATEGORIZER for e in events):
+            task = asyncio.get_running_loop().create_task(self._categorize(room, uncategorized))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _categorize(self, room: Room, items: list[tuple[str, str]]) -> None:
+        """Items added without a category (a browser, offline) get one from the server.
+
+        What a person chose for that name on this list wins, then the curated table. An item
+        whose category was set meanwhile, or that is gone, is left alone.
+        """
+        chosen = {item_id: await self.category_for(room.list_id, name) for item_id, name in items}
+
+        def file(doc: Doc[Any]) -> None:
+            current = schema.items(doc)
+            for item_id, category in chosen.items():
+                item = current.get(item_id)
+                if isinstance(item, Map) and not item.get("category") and category:
+                    item["category"] = category
+
+        try:
+            await room.change(file, origin=CATEGORIZER)
+        except Exception:
+            log.exception("list %s: filing new items in categories failed", room.list_id)
 
     def forget(self, list_id: str) -> None:
         self.stale.discard(list_id)

@@ -145,3 +145,23 @@ async def test_the_model_joins_when_loaded(server_factory, tmp_path) -> None:  #
     assert body["model"] in ("used", "cached")
     assert all(s["source"] == "model" and s["name"] for s in body["suggestions"])
     assert "Traceback" not in server.log()
+
+
+async def test_items_added_over_the_socket_get_a_category(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list()
+    async with live_server.client(list_id) as client:
+        await client.wait_synced()
+        items = schema.items(client.doc)
+        schema.add_item(client.doc, schema.new_item("Молоко", order="a0"), "milk")
+        schema.add_item(client.doc, schema.new_item("гвозди", order="a1"), "nails")
+        mine = schema.new_item("сыр", order="a2", category="snacks")
+        schema.add_item(client.doc, mine, "cheese")
+
+        def filed() -> bool:
+            return items["milk"].get("category") == "dairy" and bool(items["nails"].get("category"))
+
+        await wait_for(filed, what="the server files new items in aisles")
+        assert items["nails"]["category"] == "other"
+        assert items["cheese"]["category"] == "snacks"  # a person's choice is left alone
+    activity = live_server.api("GET", "/activity", list_id).json()["activity"]
+    assert {a["actor"] for a in activity} == {"owner"}  # the filing is not news for people

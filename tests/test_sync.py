@@ -82,7 +82,9 @@ async def test_bad_frames_close_only_their_connection(live_server: ServerProcess
     list_id = live_server.create_list()
     async with live_server.client(list_id) as honest:
         await honest.wait_synced()
-        schema.add_item(honest.doc, schema.new_item("bread", order="a0"), "bread")
+        schema.add_item(
+            honest.doc, schema.new_item("bread", order="a0", category="bakery"), "bread"
+        )
         await wait_for(lambda: live_server.get_list(list_id)["items"], what="bread stored")
         before = live_server.get_list(list_id)
         frames_before = len(honest.frames)
@@ -92,7 +94,9 @@ async def test_bad_frames_close_only_their_connection(live_server: ServerProcess
                 await asyncio.wait_for(ws.wait_closed(), 5)
                 assert ws.close_code == 4400, label
         # The honest client is still connected, was sent nothing, and the list is unchanged.
-        schema.add_item(honest.doc, schema.new_item("butter", order="a1"), "butter")
+        schema.add_item(
+            honest.doc, schema.new_item("butter", order="a1", category="dairy"), "butter"
+        )
         await wait_for(lambda: len(live_server.get_list(list_id)["items"]) == 2)
         assert len(honest.frames) == frames_before
         assert live_server.get_list(list_id)["items"][0] == before["items"][0]
