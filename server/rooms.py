@@ -319,6 +319,14 @@ class Room:
         except ValueError as exc:
             self.recorder.take()
             raise ProtocolError("invalid update") from exc
+        except BaseException as exc:  # a Rust panic in yrs: the update is the peer's problem
+            if type(exc).__name__ != "PanicException":
+                raise
+            self.recorder.take()
+            log.error(
+                "list %s: pycrdt panicked applying an update from %s", self.list_id, conn.label
+            )
+            raise ProtocolError("update could not be applied") from exc
         self._queue_update(update, conn, received)
 
     def _check_quota(self, extra: int) -> None:
@@ -377,9 +385,10 @@ class Room:
         if not updates:
             return
         self.metrics.updates.inc(len(updates))
-        merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
         exclude = next(iter(senders)) if len(senders) == 1 else None
-        self._broadcast(encode_sync(SyncType.UPDATE, merged), exclude=exclude)
+        merged = merge(updates)
+        for update in [merged] if merged is not None else updates:
+            self._broadcast(encode_sync(SyncType.UPDATE, update), exclude=exclude)
 
     def _receive_awareness(self, conn: Connection, payload: bytes) -> None:
         accepted = self.presence.apply(conn, decode_awareness(payload))
@@ -424,11 +433,12 @@ class Room:
         finally:
             self.doc.unobserve(subscription)
         updates = [u for u in captured if u != EMPTY_UPDATE]
-        if updates:
-            update = merge_updates(*updates) if len(updates) > 1 else updates[0]
-            await self._queue_update(update, None, received)
-        else:
+        if not updates:
             self.recorder.take()
+            return result
+        merged = merge(updates)
+        queued = [self._queue_update(u, None, received) for u in ([merged] if merged else updates)]
+        await asyncio.gather(*queued)
         return result
 
 
@@ -584,15 +594,37 @@ def _log_failure(list_id: str) -> Callable[[asyncio.Future[None]], None]:
     return check
 
 
+def merge(updates: list[bytes]) -> bytes | None:
+    """pycrdt.merge_updates, or None where it fails.
+
+    yrs (pycrdt 0.14) panics on some sets of overlapping updates, e.g. the same content received
+    twice (tests/vectors/merge_panic.json); pyo3 raises that as PanicException, a BaseException.
+    Callers then fall back to the updates one by one.
+    """
+    if len(updates) == 1:
+        return updates[0]
+    try:
+        return merge_updates(*updates)
+    except Exception:
+        return None
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":
+            raise
+        return None
+
+
 def apply_history(doc: Doc[Any], updates: list[bytes], list_id: str) -> None:
     """Apply a list's stored history; an update that cannot be applied is logged and skipped."""
     if not updates:
         return
-    try:
-        doc.apply_update(merge_updates(*updates) if len(updates) > 1 else updates[0])
-        return
-    except ValueError:
-        log.error("list %s: stored history does not merge; applying updates one by one", list_id)
+    merged = merge(updates)
+    if merged is not None:
+        try:
+            doc.apply_update(merged)
+            return
+        except ValueError:
+            pass
+    log.warning("list %s: stored history does not merge; applying updates one by one", list_id)
     for index, update in enumerate(updates):
         try:
             doc.apply_update(update)
