@@ -221,7 +221,7 @@ class Room:
         self._outbox: deque[_Pending] = deque()
         self._flush_scheduled = False
         self.on_empty: Callable[[Room], None] | None = None
-        self.on_events: Callable[[Room, tuple[Event, ...]], None] | None = None
+        self.on_events: Callable[[Room, tuple[Event, ...], bool], None] | None = None
 
     @property
     def idle(self) -> bool:
@@ -343,20 +343,22 @@ class Room:
         fut = self.writer.append(Change(self.list_id, update, events))
         self._outbox.append(_Pending(seq, received, update=update, sender=sender))
         if events:
-            fut.add_done_callback(lambda _: self._events_committed(events))
+            by_peer = sender is not None
+            fut.add_done_callback(lambda _: self._events_committed(events, by_peer))
         if self.durable:
             fut.add_done_callback(lambda f: self._committed_up_to(seq, f))
         else:
             self._committed_up_to(seq, None)
         return fut
 
-    def _events_committed(self, events: tuple[Event, ...]) -> None:
+    def _events_committed(self, events: tuple[Event, ...], by_peer: bool) -> None:
+        """by_peer: the change came from a socket (not from the server's own API or jobs)."""
         for event in events:
             self.metrics.events.labels(event.type).inc()
         for waiter in self.event_waiters:
             waiter.set()
         if self.on_events is not None:
-            self.on_events(self, events)
+            self.on_events(self, events, by_peer)
 
     def _committed_up_to(self, seq: int, fut: asyncio.Future[None] | None) -> None:
         if fut is not None and not fut.cancelled() and fut.exception() is not None:
@@ -464,7 +466,7 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room | None]] = {}
         self._unload_timers: dict[str, asyncio.TimerHandle] = {}
-        self.on_events: Callable[[Room, tuple[Event, ...]], None] | None = None
+        self.on_events: Callable[[Room, tuple[Event, ...], bool], None] | None = None
 
     def __len__(self) -> int:
         return len(self._rooms)

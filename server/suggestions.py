@@ -112,8 +112,12 @@ class Suggestions:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.to_thread(self.suggester.stop), 2.5)
 
-    def changed(self, room: Room, events: tuple[Event, ...]) -> None:
-        """Events were committed: refresh the list's record later; file new items in aisles."""
+    def changed(self, room: Room, events: tuple[Event, ...], by_peer: bool) -> None:
+        """Events were committed: refresh the list's record later; file new items in aisles.
+
+        Only items that came over a socket are filed: the API fills categories itself, and an
+        import keeps the ones it was given (an export round-trips unchanged).
+        """
         self.stale.add(room.list_id)
         self._categories.pop(room.list_id, None)
         uncategorized = [
@@ -121,7 +125,7 @@ class Suggestions:
             for body in (json.loads(e.data) for e in events if e.type == "item.added")
             if not (body.get("item") or {}).get("category") and body.get("name")
         ]
-        if uncategorized and any(e.actor != CATEGORIZER for e in events):
+        if uncategorized and by_peer:
             task = asyncio.get_running_loop().create_task(self._categorize(room, uncategorized))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
