@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Final
+from typing import Any, Final
 
 
 class ProtocolError(Exception):
@@ -128,6 +128,11 @@ AwarenessEntry = tuple[int, int, str]  # (client id, clock, state JSON; "null" w
 
 
 def decode_awareness(payload: bytes) -> list[AwarenessEntry]:
+    """The entries, states as sent; `parse_state` checks the ones a room accepts.
+
+    Most awareness messages a server receives are stale echoes (the stock client re-sends every
+    update it applies), so their JSON is not parsed only to be dropped.
+    """
     count, pos = read_var_uint(payload, 0)
     entries: list[AwarenessEntry] = []
     for _ in range(count):
@@ -135,16 +140,23 @@ def decode_awareness(payload: bytes) -> list[AwarenessEntry]:
         clock, pos = read_var_uint(payload, pos)
         raw, pos = read_var_bytes(payload, pos)
         try:
-            text = raw.decode("utf-8")
-            state = json.loads(text)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ProtocolError("awareness state is not JSON") from exc
-        if state is not None and not isinstance(state, dict):
-            raise ProtocolError("awareness state must be an object or null")
-        entries.append((client_id, clock, text if state is not None else "null"))
+            entries.append((client_id, clock, raw.decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise ProtocolError("awareness state is not UTF-8") from exc
     if pos != len(payload):
         raise ProtocolError("trailing bytes after awareness update")
     return entries
+
+
+def parse_state(text: str) -> dict[str, Any] | None:
+    """An awareness state: a JSON object, or null for a client that left."""
+    try:
+        state = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError("awareness state is not JSON") from exc
+    if state is not None and not isinstance(state, dict):
+        raise ProtocolError("awareness state must be an object or null")
+    return state
 
 
 def encode_awareness_update(entries: list[AwarenessEntry]) -> bytes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
@@ -34,6 +33,7 @@ from server.protocol import (
     encode_awareness,
     encode_awareness_update,
     encode_sync,
+    parse_state,
 )
 from store import Change, Event, Store, Writer
 
@@ -147,18 +147,24 @@ class Presence:
         self.states: dict[int, tuple[int, str]] = {}
 
     def apply(self, conn: Connection, entries: list[AwarenessEntry]) -> list[AwarenessEntry]:
+        """Take the entries newer than what the room has; the sender speaks for their clients."""
         accepted: list[AwarenessEntry] = []
-        for client_id, clock, state in entries:
+        for client_id, clock, text in entries:
             current = self.states.get(client_id)
             if current is not None:
-                cur_clock, cur_state = current
-                newer = clock > cur_clock
-                removal = clock == cur_clock and state == "null" and cur_state != "null"
-                if not (newer or removal):
+                if clock < current[0]:
                     continue
-            self.states[client_id] = (clock, state)
+                if clock == current[0] and (current[1] == "null" or text.strip() != "null"):
+                    continue  # an echo of what the room has: only a removal may repeat a clock
+            state = parse_state(text)
+            text = "null" if state is None else text
+            self.states[client_id] = (clock, text)
             conn.client_ids.add(client_id)
-            accepted.append((client_id, clock, state))
+            accepted.append((client_id, clock, text))
+            user = state.get("user") if state is not None else None
+            name = user.get("name") if isinstance(user, dict) else None
+            if isinstance(name, str) and name.strip():
+                conn.name = name.strip()[:80]
         return accepted
 
     def snapshot(self) -> list[AwarenessEntry]:
@@ -396,12 +402,6 @@ class Room:
         accepted = self.presence.apply(conn, decode_awareness(payload))
         if not accepted:
             return
-        for _, _, state in accepted:
-            if state != "null":
-                user = json.loads(state).get("user")
-                name = user.get("name") if isinstance(user, dict) else None
-                if isinstance(name, str) and name.strip():
-                    conn.name = name.strip()[:80]
         self._broadcast(encode_awareness(encode_awareness_update(accepted)), exclude=conn)
 
     def _broadcast(self, frame: bytes, *, exclude: Connection | None) -> None:
@@ -467,9 +467,6 @@ class Rooms:
         self._loading: dict[str, asyncio.Task[Room | None]] = {}
         self._unload_timers: dict[str, asyncio.TimerHandle] = {}
         self.on_events: Callable[[Room, tuple[Event, ...], bool], None] | None = None
-
-    def __len__(self) -> int:
-        return len(self._rooms)
 
     def loaded(self, list_id: str) -> Room | None:
         return self._rooms.get(list_id)
@@ -573,9 +570,6 @@ class Rooms:
         room = self._rooms.pop(list_id, None)
         self.metrics.lists_loaded.set(len(self._rooms))
         return room
-
-    def all(self) -> list[Room]:
-        return list(self._rooms.values())
 
     async def close(self, code: int = 1001, reason: str = "server shutting down") -> None:
         for timer in self._unload_timers.values():

@@ -37,7 +37,6 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="listok-writer", daemon=True)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.commits = 0
-        self.last_commit_seconds = 0.0
         self.on_commit: Callable[[int, float], None] | None = None
         # Called on the event loop with a list id whose log should be folded; the caller then
         # queues `install_snapshot` (see Rooms). Without it, compaction replays the log here.
@@ -116,7 +115,6 @@ class Writer:
             error = exc
         elapsed = time.perf_counter() - started
         self.commits += 1
-        self.last_commit_seconds = elapsed
         self._resolve([(fut, None, error) for _, fut in updates])
         if self.on_commit is not None:
             self.on_commit(len(updates), elapsed)
