@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from server import api, feed, openapi, transfer
 from server.errors import (
-    ApiError,
+    ListokError,
     api_error_handler,
     http_exception_handler,
     server_error_handler,
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Listok:
         lifespan=lifespan,
         middleware=[Middleware(AccessLog)],
         exception_handlers={
-            ApiError: api_error_handler,
+            ListokError: api_error_handler,
             HTTPException: http_exception_handler,
             Exception: server_error_handler,
         },

@@ -22,14 +22,91 @@ class CloseCode(IntEnum):
     UNAUTHORIZED = 4401  # no token, an unknown one, or a share link that was revoked
     NOT_FOUND = 4404  # no such list (or it was deleted)
     QUOTA = 4413  # the change would take the list over its size quota
-    RATE_LIMIT = 4429  # more messages per second than allowed
+    RATE_LIMIT = 4429  # more messages per second than allowed, or over a connection cap
+    FORBIDDEN = 4403  # the token's role does not allow this
+    INTERNAL_ERROR = 1011  # the server could not commit: reconnect later
 
 
-class ApiError(Exception):
+class ListokError(Exception):
+    """The one error family: each error carries its HTTP status and its WebSocket close code.
+
+    HTTP handlers render any ListokError as `{"ok": false, "error": ..., "status": ...}`; the
+    socket endpoint closes with `close_code`. Subclass per kind; pass `headers` (e.g.
+    Retry-After) or `extra` (more JSON fields, e.g. the duplicate item) where a kind needs them.
+    """
+
+    status: int = 500
+    close_code: int = 1011
+    default_message: str = "internal server error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+        self.headers = headers or {}
+        self.extra = extra or {}
+
+
+class BadRequestError(ListokError):
+    status, close_code, default_message = 400, CloseCode.PROTOCOL_ERROR, "bad request"
+
+
+class UnauthorizedError(ListokError):
+    status, close_code, default_message = 401, CloseCode.UNAUTHORIZED, "invalid token"
+
+
+class ForbiddenError(ListokError):
+    status, close_code, default_message = 403, CloseCode.FORBIDDEN, "forbidden"
+
+
+class NotFoundError(ListokError):
+    status, close_code, default_message = 404, CloseCode.NOT_FOUND, "not found"
+
+
+class ConflictError(ListokError):
+    status, close_code, default_message = 409, CloseCode.PROTOCOL_ERROR, "conflict"
+
+
+class GoneError(ListokError):
+    status, close_code, default_message = 410, CloseCode.NOT_FOUND, "gone"
+
+
+class TooLargeError(ListokError):
+    status, close_code, default_message = 413, CloseCode.QUOTA, "too large"
+
+
+class UnprocessableError(ListokError):
+    status, close_code, default_message = 422, CloseCode.PROTOCOL_ERROR, "invalid request"
+
+
+class RateLimitError(ListokError):
+    """Over a rate or a cap: HTTP 429 with Retry-After, socket close 4429."""
+
+    status, close_code, default_message = 429, CloseCode.RATE_LIMIT, "too many requests"
+
+    def __init__(self, message: str | None = None, *, retry_after: float = 1.0) -> None:
+        seconds = max(1, round(retry_after))
+        super().__init__(message, headers={"Retry-After": str(seconds)})
+        self.retry_after = retry_after
+
+
+class UnavailableError(ListokError):
+    """A write that could not be committed (disk full, database locked or read-only)."""
+
+    status, close_code, default_message = 503, CloseCode.INTERNAL_ERROR, "temporarily unavailable"
+
+
+class ApiError(ListokError):
+    """Legacy shape (status, message); new code raises a ListokError subclass instead."""
+
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-        self.message = message
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -37,12 +114,13 @@ def error_response(status: int, message: str) -> JSONResponse:
 
 
 async def api_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
+    assert isinstance(exc, ListokError)
+    body: dict[str, object] = {"ok": False, "error": exc.message, "status": exc.status}
     item = getattr(exc, "item", None)
     if item is not None:  # a duplicate: the answer names the item already on the list
-        body = {"ok": False, "error": exc.message, "status": exc.status, "duplicate": item}
-        return JSONResponse(body, status_code=exc.status)
-    return error_response(exc.status, exc.message)
+        body["duplicate"] = item
+    body.update(exc.extra)
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:
