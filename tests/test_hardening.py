@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,12 @@ import pytest
 import websockets
 
 from server import schema
+from server.protocol import (
+    decode_awareness,
+    encode_awareness,
+    encode_awareness_update,
+    read_var_bytes,
+)
 from tests.support import PyClient, ServerProcess, wait_for
 
 
@@ -197,3 +204,49 @@ async def _disk_full_scenario(server: ServerProcess, disk: Path) -> None:
     listed = {i["name"] for i in server.get_list(list_id)["items"]}
     assert acknowledged <= listed, acknowledged - listed
     assert not listed & refused
+
+
+async def test_presence_poisoning_cannot_lock_a_list(live_server: ServerProcess) -> None:
+    """Issue 9.4: a view socket stored any number of awareness entries of any size; each
+    joiner was then sent one snapshot over its 32 MB send buffer and closed with 1013."""
+    list_id = live_server.create_list()
+    fridge = view_token(live_server, list_id)
+    observer = live_server.client(list_id)
+    await observer.connect()
+    await observer.wait_synced()
+    hostile = await open_socket(live_server.sync_url(list_id, fridge))
+    big = json.dumps({"pad": "p" * 1_900_000})
+    for client_id in range(20):  # 20 states of 1.9 MB: 38 MB of presence
+        await hostile.send(encode_awareness(encode_awareness_update([(client_id, 1, big)])))
+    many = [(1000 + n, 1, '{"user":{"name":"bot"}}') for n in range(2000)]
+    await hostile.send(encode_awareness(encode_awareness_update(many[:7])))
+    await hostile.send(encode_awareness(encode_awareness_update(many[7:])))
+    await hostile.send(awareness_of(1000, '{"user":{"name":"last"}}', clock=2))
+
+    def seen_last() -> bool:  # the observer saw the last frame: the ones before it were handled
+        return any(
+            "last" in text
+            for f in observer.frames
+            if f[0] == 1
+            for _, _, text in decode_awareness(read_payload(f))
+        )
+
+    await wait_for(lambda: seen_last() or observer.close_code is not None, 30, "flood handled")
+    async with live_server.client(list_id) as honest:
+        await honest.wait_synced()
+        schema.add_item(honest.doc, schema.new_item("bread", order="a0"), "bread")
+        await wait_for(lambda: live_server.get_list(list_id)["items"], what="bread stored")
+        assert honest.close_code is None
+        entries = [e for f in honest.frames if f[0] == 1 for e in decode_awareness(read_payload(f))]
+        assert 0 < len(entries) <= 8
+    await hostile.close()
+    await observer.close()
+
+
+def awareness_of(client_id: int, state: str, clock: int = 1) -> bytes:
+    return encode_awareness(encode_awareness_update([(client_id, clock, state)]))
+
+
+def read_payload(frame: bytes) -> bytes:
+    payload, _ = read_var_bytes(frame, 1)
+    return payload
