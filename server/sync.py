@@ -73,7 +73,13 @@ async def sync_app(scope: Scope, receive: Receive, send: Send, services: Service
     )
 
 
-_REASONS: dict[int, str] = {CloseCode.PROTOCOL_ERROR: "protocol", CloseCode.QUOTA: "quota"}
+_REASONS: dict[int, str] = {
+    CloseCode.PROTOCOL_ERROR: "protocol",
+    CloseCode.QUOTA: "quota",
+    CloseCode.UNAUTHORIZED: "unauthorized",
+    CloseCode.FORBIDDEN: "unauthorized",
+    CloseCode.RATE_LIMIT: "rate_limit",
+}
 
 
 async def _session(
@@ -90,9 +96,8 @@ async def _session(
         with services.sockets.hold(token or "", client[0] if client else "?"):
             room = await _room(services, list_id, token)
             return await _run(scope, receive, send, services, room, access, rate, close)
-    except (AuthError, RateLimitError) as exc:
-        reason = "unauthorized" if isinstance(exc, AuthError) else "socket_cap"
-        services.metrics.rejected.labels(reason).inc()
+    except ListokError as exc:  # before joining: a bad credential, or over a socket cap
+        services.metrics.rejected.labels(_REASONS.get(exc.close_code, "error")).inc()
         await close(exc.close_code, exc.message)
         return exc.close_code
 
@@ -141,7 +146,7 @@ async def _run(
             room.receive(conn, data)
     except ListokError as exc:
         code = exc.close_code
-        services.metrics.rejected.labels(_REASONS.get(code, "rate_limit")).inc()
+        services.metrics.rejected.labels(_REASONS.get(code, "error")).inc()
         log.info("list %s: closing %s (%d): %s", room.list_id, label, code, exc)
         await conn.close(code, exc.message[:120])
         return code
