@@ -87,20 +87,21 @@ async def test_quota_follows_the_document_not_the_traffic(server_factory) -> Non
     list_id = server.create_list()
     async with server.client(list_id) as churn:
         await churn.wait_synced()
-        for round_ in range(50):  # 50 x 2 KB added and deleted: 100 KB of traffic
-            item_id = schema.add_item(
-                churn.doc, schema.new_item(f"churn {round_}", order="a0", note="n" * 2000)
-            )
+        for round_ in range(25):  # 25 x 4 KB added and deleted: 100 KB of traffic
+            name = f"churn {round_}"
+            item_id = schema.add_item(churn.doc, schema.new_item(name, order="a0", note="n" * 4000))
+            await wait_for(lambda n=name: names(server, list_id) == [n], what=f"{name} added")
             del schema.items(churn.doc)[item_id]
-            await asyncio.sleep(0)
+            await wait_for(lambda: names(server, list_id) == [], what=f"{name} removed")
         schema.add_item(churn.doc, schema.new_item("done", order="a1"))
-        await wait_for(
-            lambda: [i["name"] for i in server.get_list(list_id)["items"]] == ["done"],
-            what="the churn committed",
-        )
+        await wait_for(lambda: names(server, list_id) == ["done"], what="the churn committed")
         assert churn.close_code is None, churn.close_code
     response = server.api("POST", "/items", list_id, json={"name": "milk"})
     assert response.status_code == 201, response.text
+
+
+def names(server: ServerProcess, list_id: str) -> list[str]:
+    return [i["name"] for i in server.get_list(list_id)["items"]]
 
 
 async def test_a_spelled_out_token_parameter_is_redacted_in_logs(
