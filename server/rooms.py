@@ -3,7 +3,10 @@
 Every incoming update is decoded and applied once, queued for commit, and broadcast only after
 the store has committed it. Updates released by one commit are merged into one message, encoded
 once for all receivers. A sync reply is computed when asked and released once everything it
-reflects is committed, so no peer ever sees state that a crash could lose.
+reflects is committed, so no peer ever sees state that a crash could lose. A commit that fails
+drops the room (its sockets close with 1011; see docs/decisions/commit-before-broadcast.md).
+
+Connections live in server/connection.py, presence in server/presence.py.
 """
 
 from __future__ import annotations
