@@ -9,9 +9,12 @@ HTTP call and every socket names one, as `Authorization: Bearer <token>` or `?to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import secrets
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qs
@@ -19,6 +22,7 @@ from urllib.parse import parse_qs
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
+from server.errors import CloseCode, ListokError, RateLimitError
 from store import Share, Store
 
 ROLES: Final = ("owner", "edit", "view")
@@ -27,13 +31,13 @@ _RANK: Final = {"view": 0, "edit": 1, "owner": 2}
 _TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 
 
-class AuthError(Exception):
-    """Missing or unknown token (401), or a role too weak for the action (403)."""
+class AuthError(ListokError):
+    """Missing or unknown token (401, close 4401), or a role too weak (403, close 4403)."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-        self.message = message
+        self.close_code = CloseCode.FORBIDDEN if status == 403 else CloseCode.UNAUTHORIZED
 
 
 @dataclass(frozen=True)
@@ -79,11 +83,20 @@ def token_from(conn: HTTPConnection) -> str | None:
 
 
 class Tokens:
-    """Resolves tokens to access, with a small cache that revocation clears."""
+    """Resolves tokens to access, with a small cache that revocation clears.
+
+    Only tokens that were found are cached: a token tried before its list existed works once
+    the list is created with it. `generation` grows with every `forget()` (a revoked link, a
+    deleted list); a lookup that overlapped one is not trusted and is made again, so a lookup
+    that started before a revocation can never bring the revoked share back.
+    """
+
+    LOOKUP_ATTEMPTS: Final = 5
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._cache: dict[str, Share | None] = {}
+        self._cache: dict[str, Share] = {}
+        self.generation = 0
 
     async def resolve(self, token: str | None, list_id: str, need: str) -> Access:
         if not token:
@@ -91,13 +104,9 @@ class Tokens:
         if not valid_token(token):
             raise AuthError(401, "invalid token")
         digest = token_hash(token)
-        if digest in self._cache:
-            share = self._cache[digest]
-        else:
-            share = await asyncio.to_thread(self.store.find_token, digest)
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = share
+        share = self._cache.get(digest)
+        if share is None:
+            share = await self._lookup(digest)
         if share is None or share.list_id != list_id:
             raise AuthError(401, "invalid token")
         access = Access(list_id, share.role, share.share_id)
@@ -110,5 +119,46 @@ class Tokens:
             )
         return access
 
+    async def _lookup(self, digest: str) -> Share | None:
+        for _ in range(self.LOOKUP_ATTEMPTS):
+            generation = self.generation
+            share = await asyncio.to_thread(self.store.find_token, digest)
+            if generation != self.generation:
+                continue  # a revocation ran meanwhile: what was read may be stale
+            if share is not None:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[digest] = share
+            return share
+        return None  # revoked again and again while we looked: refuse rather than guess
+
     def forget(self) -> None:
+        self.generation += 1
         self._cache.clear()
+
+
+class SocketCaps:
+    """Open sockets per token and per client address; beyond a cap: RateLimitError (4429)."""
+
+    def __init__(self, per_token: int, per_address: int) -> None:
+        self.per_token = per_token
+        self.per_address = per_address
+        self._tokens: Counter[str] = Counter()
+        self._addresses: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def hold(self, token: str, address: str) -> Iterator[None]:
+        digest = token_hash(token) if valid_token(token) else token
+        if self.per_token and self._tokens[digest] >= self.per_token:
+            raise RateLimitError(f"more than {self.per_token} open sockets for this link")
+        if self.per_address and self._addresses[address] >= self.per_address:
+            raise RateLimitError(f"more than {self.per_address} open sockets from this address")
+        self._tokens[digest] += 1
+        self._addresses[address] += 1
+        try:
+            yield
+        finally:
+            for counter, key in ((self._tokens, digest), (self._addresses, address)):
+                counter[key] -= 1
+                if counter[key] <= 0:
+                    del counter[key]

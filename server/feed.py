@@ -45,38 +45,32 @@ async def events(request: Request) -> StreamingResponse:
     if after < 0:
         latest = await asyncio.to_thread(services.store.recent_events, list_id, 1)
         after = latest[0].event_id if latest else 0
-    room = await services.rooms.get(list_id)
-    if room is None:
-        raise ApiError(404, "no such list")
     token = token_from(request)
-    room.holders += 1
-    waiter = asyncio.Event()
-    room.event_waiters.add(waiter)
 
     async def stream() -> AsyncIterator[str]:
         last = after
-        try:
-            yield "retry: 2000\n\n"
-            while True:
-                waiter.clear()
-                batch = await asyncio.to_thread(services.store.events_after, list_id, last, PAGE)
-                for event in batch:
-                    last = event.event_id
-                    data = json.dumps(event_json(event), ensure_ascii=False)
-                    yield f"id: {last}\nevent: {event.type}\ndata: {data}\n\n"
-                if len(batch) == PAGE:
-                    continue
-                try:
-                    await asyncio.wait_for(waiter.wait(), KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                try:  # a revoked link or a deleted list ends the stream
-                    await services.tokens.resolve(token, list_id, "view")
-                except AuthError:
-                    return
-        finally:
-            room.event_waiters.discard(waiter)
-            services.rooms.release(room)
+        async with services.rooms.hold(list_id) as room:
+            with room.watch() as waiter:
+                yield "retry: 2000\n\n"
+                while True:
+                    waiter.clear()
+                    batch = await asyncio.to_thread(
+                        services.store.events_after, list_id, last, PAGE
+                    )
+                    for event in batch:
+                        last = event.event_id
+                        data = json.dumps(event_json(event), ensure_ascii=False)
+                        yield f"id: {last}\nevent: {event.type}\ndata: {data}\n\n"
+                    if len(batch) == PAGE:
+                        continue
+                    try:
+                        await asyncio.wait_for(waiter.wait(), KEEPALIVE_SECONDS)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                    try:  # a revoked link or a deleted list ends the stream
+                        await services.tokens.resolve(token, list_id, "view")
+                    except AuthError:
+                        return
 
     return StreamingResponse(
         stream(),

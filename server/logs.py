@@ -8,20 +8,34 @@ import re
 import sys
 import time
 from typing import Any
+from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("listok.access")
-_TOKEN_IN_QUERY = re.compile(r"(^|&)(token)=[^&]*")
-_TOKEN_ANYWHERE = re.compile(r"([?&]token=)[^&\s\"']*|([Bb]earer\s+)[A-Za-z0-9_-]+")
+_QUERY_PARAM = re.compile(r"(^|[?&;])([^=&;?\s\"']*)=([^&;\s\"']*)")
+_BEARER = re.compile(r"([Bb]earer\s+)[A-Za-z0-9_%-]+")
+
+
+def _is_token_key(key: str) -> bool:
+    """`token`, however it is spelled on the wire (`tok%65n`, `%74oken`...): decode first."""
+    return unquote_plus(unquote_plus(key)).strip().lower() == "token"
+
+
+def _redact_param(match: re.Match[str]) -> str:
+    if not _is_token_key(match.group(2)):
+        return match.group(0)
+    return f"{match.group(1)}{match.group(2)}=REDACTED"
 
 
 def redact_query(query: str) -> str:
-    return _TOKEN_IN_QUERY.sub(r"\1\2=REDACTED", query)
+    """A query string with the value of every parameter that decodes to `token` redacted."""
+    return _QUERY_PARAM.sub(_redact_param, query)
 
 
 def redact(text: str) -> str:
-    return _TOKEN_ANYWHERE.sub(lambda m: (m.group(1) or m.group(2)) + "REDACTED", text)
+    """Any text (a log line): query parameters decoding to `token` and bearer tokens."""
+    return _BEARER.sub(r"\1REDACTED", _QUERY_PARAM.sub(_redact_param, text))
 
 
 class RedactTokens(logging.Filter):

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final
 
+from server.errors import BadRequestError
 
-class ProtocolError(Exception):
-    """The peer sent something that is not a valid y-websocket message."""
+
+class ProtocolError(BadRequestError):
+    """The peer sent something that is not a valid y-websocket message (close 4400)."""
 
 
 class MessageType(IntEnum):

@@ -3,7 +3,10 @@
 Every incoming update is decoded and applied once, queued for commit, and broadcast only after
 the store has committed it. Updates released by one commit are merged into one message, encoded
 once for all receivers. A sync reply is computed when asked and released once everything it
-reflects is committed, so no peer ever sees state that a crash could lose.
+reflects is committed, so no peer ever sees state that a crash could lose. A commit that fails
+drops the room (its sockets close with 1011; see docs/decisions/commit-before-broadcast.md).
+
+Connections live in server/connection.py, presence in server/presence.py.
 """
 
 from __future__ import annotations
@@ -13,17 +16,18 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pycrdt import Doc, TransactionEvent, merge_updates
+from pycrdt import Doc, TransactionEvent, get_state, merge_updates
 
-from server.auth import Access
+from server.connection import Connection
+from server.errors import CloseCode, NotFoundError, TooLargeError, UnavailableError
 from server.events import EventRecorder
 from server.metrics import Metrics
+from server.presence import Presence
 from server.protocol import (
-    AwarenessEntry,
     MessageType,
     ProtocolError,
     SyncType,
@@ -33,7 +37,7 @@ from server.protocol import (
     encode_awareness,
     encode_awareness_update,
     encode_sync,
-    parse_state,
+    read_var_uint,
 )
 from store import Change, Event, Store, Writer
 
@@ -42,144 +46,14 @@ log = logging.getLogger("listok.rooms")
 EMPTY_UPDATE = b"\x00\x00"
 T = TypeVar("T")
 
-SendFn = Callable[[bytes], Awaitable[None]]
-CloseFn = Callable[[int, str], Awaitable[None]]
+__all__ = ["Connection", "Presence", "QuotaError", "Room", "Rooms", "apply_history", "merge"]
 
 
-class QuotaError(ProtocolError):
-    """A change would take the list over its size quota."""
+class QuotaError(TooLargeError):
+    """A change would take the list over its size quota (HTTP 413, close 4413)."""
 
 
-class Connection:
-    """One socket's outgoing side: an ordered, bounded buffer drained by one task."""
-
-    def __init__(
-        self,
-        send: SendFn,
-        close: CloseFn,
-        *,
-        access: Access | None = None,
-        max_buffered: int = 32 << 20,
-        label: str = "",
-    ) -> None:
-        self._send = send
-        self._close = close
-        self.access = access
-        self.read_only = access is not None and not access.allows("edit")
-        self.label = label
-        self.name = ""
-        self.client_ids: set[int] = set()
-        self._out: deque[bytes] = deque()
-        self._buffered = 0
-        self._max_buffered = max_buffered
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.closed = False
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._pump(), name=f"listok-send-{self.label}")
-
-    def send(self, frame: bytes) -> None:
-        if self.closed:
-            return
-        self._out.append(frame)
-        self._buffered += len(frame)
-        if self._buffered > self._max_buffered:
-            log.warning("connection %s is not reading; closing it (1013)", self.label)
-            self.close_soon(1013, "receiver too slow")
-            return
-        self._wake.set()
-
-    async def _pump(self) -> None:
-        try:
-            while True:
-                if not self._out:
-                    self._wake.clear()
-                    await self._wake.wait()
-                    continue
-                frame = self._out.popleft()
-                self._buffered -= len(frame)
-                await self._send(frame)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the peer is gone; the receive side notices and cleans up
-            self.closed = True
-
-    def close_soon(self, code: int, reason: str) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self._out.clear()
-        asyncio.get_running_loop().create_task(self._close_quietly(code, reason))
-
-    async def close(self, code: int, reason: str) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self._out.clear()
-        await self._close_quietly(code, reason)
-
-    async def _close_quietly(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await self._close(code, reason)
-
-    async def drain(self, timeout: float) -> None:
-        """Wait (bounded) until everything queued has been handed to the transport."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self._out and not self.closed and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.005)
-
-    def stop(self) -> None:
-        self.closed = True
-        if self._task is not None:
-            self._task.cancel()
-
-    @property
-    def actor(self) -> str:
-        """Who this connection speaks for: the name its presence shows, else its role."""
-        return self.name or (self.access.role if self.access else "someone")
-
-
-class Presence:
-    """Awareness states of a room's clients, and which connection speaks for each."""
-
-    def __init__(self) -> None:
-        self.states: dict[int, tuple[int, str]] = {}
-
-    def apply(self, conn: Connection, entries: list[AwarenessEntry]) -> list[AwarenessEntry]:
-        """Take the entries newer than what the room has; the sender speaks for their clients."""
-        accepted: list[AwarenessEntry] = []
-        for client_id, clock, text in entries:
-            current = self.states.get(client_id)
-            if current is not None:
-                if clock < current[0]:
-                    continue
-                if clock == current[0] and (current[1] == "null" or text.strip() != "null"):
-                    continue  # an echo of what the room has: only a removal may repeat a clock
-            state = parse_state(text)
-            text = "null" if state is None else text
-            self.states[client_id] = (clock, text)
-            conn.client_ids.add(client_id)
-            accepted.append((client_id, clock, text))
-            user = state.get("user") if state is not None else None
-            name = user.get("name") if isinstance(user, dict) else None
-            if isinstance(name, str) and name.strip():
-                conn.name = name.strip()[:80]
-        return accepted
-
-    def snapshot(self) -> list[AwarenessEntry]:
-        return [
-            (cid, clock, state) for cid, (clock, state) in self.states.items() if state != "null"
-        ]
-
-    def remove(self, conn: Connection) -> list[AwarenessEntry]:
-        removed: list[AwarenessEntry] = []
-        for client_id in conn.client_ids:
-            current = self.states.pop(client_id, None)
-            if current is not None and current[1] != "null":
-                removed.append((client_id, current[0] + 1, "null"))
-        conn.client_ids.clear()
-        return removed
+Listener = Callable[["Room", tuple[Event, ...], bool], None]
 
 
 @dataclass
@@ -209,6 +83,8 @@ class Room:
         metrics: Metrics | None = None,
         max_bytes: int = 0,
         size: int = 0,
+        presence: Presence | None = None,
+        listeners: list[Listener] | None = None,
     ) -> None:
         self.list_id = list_id
         self.doc = doc
@@ -216,18 +92,38 @@ class Room:
         self.durable = durable
         self.metrics = metrics or Metrics()
         self.max_bytes = max_bytes
-        self.size = size  # bytes of history since load: an upper bound of the document's size
+        # Bytes the list's stored history takes (snapshot + update log); a compaction resets it
+        # to the snapshot's size, so the quota follows the document, not the traffic.
+        self.size = size
         self.recorder = EventRecorder(doc, actor_of)
-        self.event_waiters: set[asyncio.Event] = set()
-        self.holders = 0  # event streams keeping the room loaded
+        self._event_waiters: set[asyncio.Event] = set()
+        self.holders = 0  # event streams keeping the room loaded (Rooms.hold)
         self.conns: set[Connection] = set()
-        self.presence = Presence()
+        self.presence = presence or Presence()
         self._seq = 0
         self._committed = 0
         self._outbox: deque[_Pending] = deque()
         self._flush_scheduled = False
+        # Set once a commit failed: the document holds changes the store does not; the room is
+        # dropped (Rooms reloads from the store), its sockets are closed with 1011.
+        self.failed = False
         self.on_empty: Callable[[Room], None] | None = None
-        self.on_events: Callable[[Room, tuple[Event, ...], bool], None] | None = None
+        self.on_failed: Callable[[Room], None] | None = None
+        self.listeners: list[Listener] = listeners if listeners is not None else []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Called with (room, events, by_peer) once events are committed; every one is called."""
+        self.listeners.append(listener)
+
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[asyncio.Event]:
+        """An event set each time committed events arrive (for an event stream to wait on)."""
+        waiter = asyncio.Event()
+        self._event_waiters.add(waiter)
+        try:
+            yield waiter
+        finally:
+            self._event_waiters.discard(waiter)
 
     @property
     def idle(self) -> bool:
@@ -240,9 +136,8 @@ class Room:
         self.conns.add(conn)
         conn.start()
         conn.send(encode_sync(SyncType.STEP1, self.doc.get_state()))
-        present = self.presence.snapshot()
-        if present:
-            conn.send(encode_awareness(encode_awareness_update(present)))
+        for frame in self.presence.snapshot_frames():
+            conn.send(frame)
 
     def leave(self, conn: Connection) -> None:
         if conn not in self.conns:
@@ -252,7 +147,7 @@ class Room:
         removed = self.presence.remove(conn)
         if removed:
             self._broadcast(encode_awareness(encode_awareness_update(removed)), exclude=None)
-        if not self.conns and self.on_empty is not None:
+        if not self.conns and self.on_empty is not None and not self.failed:
             self.on_empty(self)
 
     def close_share(self, share_id: str, code: int, reason: str) -> int:
@@ -277,30 +172,36 @@ class Room:
         elif message.type is MessageType.AWARENESS:
             self._receive_awareness(conn, message.payload)
         elif message.type is MessageType.QUERY_AWARENESS:
-            present = self.presence.snapshot()
-            conn.send(encode_awareness(encode_awareness_update(present)))
+            for frame in self.presence.snapshot_frames():
+                conn.send(frame)
         # AUTH messages are server -> client only; a client's is ignored.
 
     def _refuse_update(self, conn: Connection, update: bytes, *, step2: bool) -> None:
         """A view-only peer's change is dropped, and the peer is told with an auth message.
 
-        A step 2 (the reply to our step 1) is refused only if it would change the list: a
-        viewer's step 2 usually carries nothing new (its delete set is always resent).
+        A step 2 (the reply to our step 1) is refused only if it inserts something the list does
+        not have: a viewer's step 2 usually carries nothing new (its delete set is always
+        resent). The check compares the update's state vector with the document's, so it costs
+        O(size of the message + clients), never O(document): the document is not touched.
         """
         if update == EMPTY_UPDATE:
             return
-        if step2:
-            copy: Doc[Any] = Doc()
-            before = self.doc.get_update()
-            copy.apply_update(before)
-            try:
-                copy.apply_update(update)
-            except ValueError as exc:
-                raise ProtocolError("invalid update") from exc
-            if copy.get_update() == before:
-                return
+        if step2 and not self._inserts_new(update):
+            return
         self.metrics.rejected.labels("read_only").inc()
         conn.send(encode_auth_denied("read-only: this link can view the list but not change it"))
+
+    def _inserts_new(self, update: bytes) -> bool:
+        try:
+            theirs = read_state_vector(get_state(update))
+        except ValueError as exc:
+            raise ProtocolError("invalid update") from exc
+        except BaseException as exc:  # a Rust panic in yrs on a malformed update
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise ProtocolError("invalid update") from exc
+        ours = read_state_vector(self.doc.get_state())
+        return any(clock > ours.get(client, 0) for client, clock in theirs.items())
 
     def _reply_step2(self, conn: Connection, state_vector: bytes) -> None:
         try:
@@ -350,7 +251,9 @@ class Room:
         self._outbox.append(_Pending(seq, received, update=update, sender=sender))
         if events:
             by_peer = sender is not None
-            fut.add_done_callback(lambda _: self._events_committed(events, by_peer))
+            fut.add_done_callback(
+                lambda f: None if _failed(f) else self._events_committed(events, by_peer)
+            )
         if self.durable:
             fut.add_done_callback(lambda f: self._committed_up_to(seq, f))
         else:
@@ -361,16 +264,23 @@ class Room:
         """by_peer: the change came from a socket (not from the server's own API or jobs)."""
         for event in events:
             self.metrics.events.labels(event.type).inc()
-        for waiter in self.event_waiters:
+        for waiter in self._event_waiters:
             waiter.set()
-        if self.on_events is not None:
-            self.on_events(self, events, by_peer)
+        for listener in list(self.listeners):
+            try:
+                listener(self, events, by_peer)
+            except Exception:
+                log.exception("list %s: an event listener failed", self.list_id)
 
     def _committed_up_to(self, seq: int, fut: asyncio.Future[None] | None) -> None:
-        if fut is not None and not fut.cancelled() and fut.exception() is not None:
+        if self.failed:
+            return
+        if fut is not None and _failed(fut):
             log.error(
                 "list %s: update %d was not committed: %s", self.list_id, seq, fut.exception()
             )
+            self.fail()
+            return
         if seq > self._committed:
             self._committed = seq
         if not self._flush_scheduled:
@@ -398,8 +308,26 @@ class Room:
         for update in [merged] if merged is not None else updates:
             self._broadcast(encode_sync(SyncType.UPDATE, update), exclude=exclude)
 
+    def fail(self) -> None:
+        """A commit failed: nothing uncommitted is ever sent; every socket closes with 1011.
+
+        The clients keep their changes and send them again when they reconnect, to a room
+        loaded afresh from the store (what it holds is what committed).
+        """
+        if self.failed:
+            return
+        self.failed = True
+        self._outbox.clear()
+        for conn in list(self.conns):
+            conn.close_soon(CloseCode.INTERNAL_ERROR, "could not save; reconnect later")
+        if self.on_failed is not None:
+            self.on_failed(self)
+
     def _receive_awareness(self, conn: Connection, payload: bytes) -> None:
+        refused = self.presence.refused
         accepted = self.presence.apply(conn, decode_awareness(payload))
+        if self.presence.refused > refused:
+            self.metrics.rejected.labels("presence").inc(self.presence.refused - refused)
         if not accepted:
             return
         self._broadcast(encode_awareness(encode_awareness_update(accepted)), exclude=conn)
@@ -419,7 +347,12 @@ class Room:
         The quota is checked before the change, with size_hint standing in for its size
         (a request's body size: a change is never bigger than the request that asked for it
         by more than its field names).
+
+        Raises UnavailableError (HTTP 503) when the change could not be committed: then nothing
+        of it was broadcast, and the room is reloaded from the store on next use.
         """
+        if self.failed:
+            raise UnavailableError("the list could not be saved; try again")
         self._check_quota(size_hint)
         self.recorder.prepare()
         received = time.perf_counter()
@@ -440,7 +373,10 @@ class Room:
             return result
         merged = merge(updates)
         queued = [self._queue_update(u, None, received) for u in ([merged] if merged else updates)]
-        await asyncio.gather(*queued)
+        try:
+            await asyncio.gather(*queued)
+        except Exception as exc:
+            raise UnavailableError("the change could not be saved; try again") from exc
         return result
 
 
@@ -456,6 +392,8 @@ class Rooms:
         durable: bool,
         metrics: Metrics | None = None,
         max_bytes: int = 0,
+        presence_clients: int = 8,
+        presence_state_bytes: int = 4096,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -466,7 +404,26 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room | None]] = {}
         self._unload_timers: dict[str, asyncio.TimerHandle] = {}
-        self.on_events: Callable[[Room, tuple[Event, ...], bool], None] | None = None
+        self.presence_clients = presence_clients
+        self.presence_state_bytes = presence_state_bytes
+        self._listeners: list[Listener] = []  # shared by every room
+
+    def add_listener(self, listener: Listener) -> None:
+        """Every listener is called with (room, events, by_peer) once events are committed."""
+        self._listeners.append(listener)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, list_id: str) -> AsyncIterator[Room]:
+        """Keep a list loaded while an event stream reads it; NotFoundError if there is none."""
+        room = await self.get(list_id)
+        if room is None:
+            raise NotFoundError("no such list")
+        room.holders += 1
+        self._cancel_unload(list_id)
+        try:
+            yield room
+        finally:
+            self.release(room)
 
     def loaded(self, list_id: str) -> Room | None:
         return self._rooms.get(list_id)
@@ -506,11 +463,12 @@ class Rooms:
             self.writer.compaction_skipped(list_id)
             return
         state = room.doc.get_update()
+        room.size = len(state)  # the quota counts the snapshot plus what comes after it
         fut = self.writer.install_snapshot(list_id, state)
         fut.add_done_callback(_log_failure(list_id))
 
     def release(self, room: Room) -> None:
-        """An event stream let go of the room: unload it later if nobody else holds it."""
+        """A holder let go of the room: unload it later if nobody else holds it."""
         room.holders -= 1
         if not room.conns and not room.holders:
             self._schedule_unload(room)
@@ -531,9 +489,13 @@ class Rooms:
                 metrics=self.metrics,
                 max_bytes=self.max_bytes,
                 size=sum(len(u) for u in updates),
+                presence=Presence(
+                    max_clients=self.presence_clients, max_state_bytes=self.presence_state_bytes
+                ),
+                listeners=self._listeners,
             )
             room.on_empty = self._schedule_unload
-            room.on_events = self.on_events
+            room.on_failed = self._failed
             self._rooms[list_id] = room
             self.metrics.lists_loaded.set(len(self._rooms))
             return room
@@ -564,6 +526,10 @@ class Rooms:
         self.metrics.lists_loaded.set(len(self._rooms))
         log.debug("list %s unloaded", list_id)
 
+    def _failed(self, room: Room) -> None:
+        if self._rooms.get(room.list_id) is room:
+            self.forget(room.list_id)
+
     def forget(self, list_id: str) -> Room | None:
         """Drop a list from memory now (after it was deleted)."""
         self._cancel_unload(list_id)
@@ -578,6 +544,23 @@ class Rooms:
         conns = [conn for room in self._rooms.values() for conn in room.conns]
         await asyncio.gather(*(conn.drain(1.0) for conn in conns))
         await asyncio.gather(*(conn.close(code, reason) for conn in conns))
+
+
+def _failed(fut: asyncio.Future[Any]) -> bool:
+    return fut.cancelled() or fut.exception() is not None
+
+
+def read_state_vector(data: bytes) -> dict[int, int]:
+    """A lib0-encoded state vector: varUint count, then (client, clock) pairs."""
+    try:
+        count, pos = read_var_uint(data, 0)
+        clocks: dict[int, int] = {}
+        for _ in range(count):
+            client, pos = read_var_uint(data, pos)
+            clocks[client], pos = read_var_uint(data, pos)
+    except ProtocolError as exc:
+        raise ValueError("invalid state vector") from exc
+    return clocks
 
 
 def _log_failure(list_id: str) -> Callable[[asyncio.Future[None]], None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from models.suggest import Suggester
-from server.auth import Tokens
+from server.auth import SocketCaps, Tokens
 from server.metrics import Metrics
 from server.rooms import Rooms
 from server.settings import Settings
@@ -35,10 +35,13 @@ class Services:
             durable=settings.durable_broadcast,
             metrics=self.metrics,
             max_bytes=settings.max_list_bytes,
+            presence_clients=settings.max_presence_clients,
+            presence_state_bytes=settings.max_presence_state_bytes,
         )
         self.writer.on_compaction_due = self.rooms.compact
         self.suggestions = Suggestions(self.store, self.rooms, Suggester.from_env())
-        self.rooms.on_events = self.suggestions.changed
+        self.rooms.add_listener(self.suggestions.changed)
+        self.sockets = SocketCaps(settings.max_sockets_per_token, settings.max_sockets_per_address)
 
     def _on_commit(self, count: int, seconds: float) -> None:
         # Called on the writer thread; prometheus_client's metrics are thread-safe.

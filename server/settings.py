@@ -40,6 +40,12 @@ class Settings:
     client_dir: Path = _ROOT / "client" / "dist"
     log_level: str = "info"
     log_format: str = "text"  # or "json": one JSON object per line
+    # Hardening (socket): open sockets per token and per client address (over: close 4429),
+    # awareness client ids one socket may speak for, and bytes per awareness state.
+    max_sockets_per_token: int = 64
+    max_sockets_per_address: int = 512
+    max_presence_clients: int = 8
+    max_presence_state_bytes: int = 4096
 
     @property
     def db_path(self) -> Path:

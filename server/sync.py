@@ -1,4 +1,4 @@
-"""The WebSocket endpoint: check the list and the token, hand the socket to its room.
+"""The WebSocket endpoint: check the token, then the list, hand the socket to its room.
 
 Bad input closes only its own connection, with a named code (server/errors.py) and one log line.
 """
@@ -11,11 +11,12 @@ import uuid
 
 from starlette.types import Receive, Scope, Send
 
-from server.auth import AuthError, token_from_scope
-from server.errors import CloseCode
+from server.auth import Access, AuthError, token_from_scope
+from server.connection import CloseFn, Connection
+from server.errors import CloseCode, ListokError, RateLimitError
 from server.logs import access_log
 from server.protocol import ProtocolError
-from server.rooms import Connection, QuotaError
+from server.rooms import Room
 from server.services import Services
 
 log = logging.getLogger("listok.sync")
@@ -26,10 +27,6 @@ def valid_list_id(list_id: str) -> bool:
         return str(uuid.UUID(list_id)) == list_id.lower()
     except ValueError:
         return False
-
-
-class RateLimitError(ProtocolError):
-    """More messages per second than the connection is allowed."""
 
 
 class TokenBucket:
@@ -76,26 +73,57 @@ async def sync_app(scope: Scope, receive: Receive, send: Send, services: Service
     )
 
 
+_REASONS: dict[int, str] = {
+    CloseCode.PROTOCOL_ERROR: "protocol",
+    CloseCode.QUOTA: "quota",
+    CloseCode.UNAUTHORIZED: "unauthorized",
+    CloseCode.FORBIDDEN: "unauthorized",
+    CloseCode.RATE_LIMIT: "rate_limit",
+}
+
+
 async def _session(
     scope: Scope, receive: Receive, send: Send, services: Services, list_id: str, rate: float
 ) -> int | str:
     async def close(code: int, reason: str) -> None:
         await send({"type": "websocket.close", "code": code, "reason": reason})
 
-    if not valid_list_id(list_id):
-        await close(CloseCode.NOT_FOUND, "no such list")
-        return CloseCode.NOT_FOUND
-    room = await services.rooms.get(list_id)
-    if room is None:
-        await close(CloseCode.NOT_FOUND, "no such list")
-        return CloseCode.NOT_FOUND
+    client = scope.get("client")
+    token = token_from_scope(scope)
     try:
-        access = await services.tokens.resolve(token_from_scope(scope), list_id, "view")
-    except AuthError as exc:
-        services.metrics.rejected.labels("unauthorized").inc()
-        await close(CloseCode.UNAUTHORIZED, exc.message)
-        return CloseCode.UNAUTHORIZED
+        # The credential first: an unknown list and a bad token get the same answer (4401).
+        access = await services.tokens.resolve(token, list_id, "view")
+        with services.sockets.hold(token or "", client[0] if client else "?"):
+            room = await _room(services, list_id, token)
+            return await _run(scope, receive, send, services, room, access, rate, close)
+    except ListokError as exc:  # before joining: a bad credential, or over a socket cap
+        services.metrics.rejected.labels(_REASONS.get(exc.close_code, "error")).inc()
+        await close(exc.close_code, exc.message)
+        return exc.close_code
 
+
+async def _room(services: Services, list_id: str, token: str | None) -> Room:
+    """The list's room, for a token still valid once it is loaded (no revocation in between)."""
+    while True:
+        generation = services.tokens.generation
+        room = await services.rooms.get(list_id)
+        if room is None:
+            raise AuthError(401, "invalid token")
+        if generation == services.tokens.generation:
+            return room
+        await services.tokens.resolve(token, list_id, "view")
+
+
+async def _run(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    services: Services,
+    room: Room,
+    access: Access,
+    rate: float,
+    close: CloseFn,
+) -> int:
     async def send_frame(frame: bytes) -> None:
         await send({"type": "websocket.send", "bytes": frame})
 
@@ -116,20 +144,12 @@ async def _session(
             if not bucket.take():
                 raise RateLimitError(f"more than {rate:g} messages per second")
             room.receive(conn, data)
-    except ProtocolError as exc:
-        code, reason = _close_for(exc)
-        services.metrics.rejected.labels(reason).inc()
-        log.info("list %s: closing %s (%d): %s", list_id, label, code, exc)
-        await conn.close(code, str(exc)[:120])
+    except ListokError as exc:
+        code = exc.close_code
+        services.metrics.rejected.labels(_REASONS.get(code, "error")).inc()
+        log.info("list %s: closing %s (%d): %s", room.list_id, label, code, exc)
+        await conn.close(code, exc.message[:120])
         return code
     finally:
         services.metrics.connections.dec()
         room.leave(conn)
-
-
-def _close_for(exc: ProtocolError) -> tuple[int, str]:
-    if isinstance(exc, QuotaError):
-        return CloseCode.QUOTA, "quota"
-    if isinstance(exc, RateLimitError):
-        return CloseCode.RATE_LIMIT, "rate_limit"
-    return CloseCode.PROTOCOL_ERROR, "protocol"

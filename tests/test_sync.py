@@ -57,13 +57,37 @@ async def test_concurrent_field_edits_both_survive(live_server: ServerProcess) -
     assert got["qty"] == 12 and got["note"] == "free range"
 
 
-async def test_unknown_and_malformed_list_ids_close_4404(live_server: ServerProcess) -> None:
-    for list_id in (new_list_id(), "not-a-uuid"):
-        async with websockets.connect(live_server.sync_url(list_id)) as ws:
-            with contextlib.suppress(websockets.ConnectionClosed):
-                await asyncio.wait_for(ws.recv(), 5)
-            await asyncio.wait_for(ws.wait_closed(), 5)
-            assert ws.close_code == 4404
+async def close_of(url: str) -> tuple[int | None, str | None]:
+    async with websockets.connect(url) as ws:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        await asyncio.wait_for(ws.wait_closed(), 5)
+        return ws.close_code, ws.close_reason
+
+
+async def test_no_existence_oracle_unknown_list_and_bad_token_close_alike(
+    live_server: ServerProcess,
+) -> None:
+    """Issue 9.11: the credential is checked first; an unknown list tells nothing more.
+
+    Before, an unknown or malformed list id closed 4404 and a bad token 4401: anyone could
+    probe which list ids exist without any token.
+    """
+    list_id = live_server.create_list()
+    token = live_server.tokens[list_id]
+    wrong = "w" * 10 + token[10:]
+    closes = {
+        "unknown list, a real token": await close_of(live_server.sync_url(new_list_id(), token)),
+        "malformed list id": await close_of(live_server.sync_url("not-a-uuid", token)),
+        "unknown list, no token": await close_of(f"{live_server.ws_url}/{new_list_id()}"),
+        "real list, no token": await close_of(f"{live_server.ws_url}/{list_id}"),
+        "real list, wrong token": await close_of(live_server.sync_url(list_id, wrong)),
+        "unknown list, wrong token": await close_of(live_server.sync_url(new_list_id(), wrong)),
+    }
+    codes = {label: code for label, (code, _) in closes.items()}
+    assert set(codes.values()) == {4401}, codes
+    reasons = {reason for label, (_, reason) in closes.items() if "no token" not in label}
+    assert len(reasons) == 1, closes
 
 
 BAD_FRAMES = {
