@@ -40,6 +40,10 @@ class Settings:
     client_dir: Path = _ROOT / "client" / "dist"
     log_level: str = "info"
     log_format: str = "text"  # or "json": one JSON object per line
+    # Scale-out (docs/deploy.md). A postgresql:// URL stores everything in PostgreSQL instead
+    # of data_dir/listok.db; the pool holds at most this many connections per process.
+    database_url: str = ""
+    database_pool_size: int = 8
 
     @property
     def db_path(self) -> Path:
