@@ -135,3 +135,22 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable
 def store(backend: Callable[..., Store]) -> Store:
     """One open store of each backend, with the default options."""
     return backend()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key and channel prefix of this test's own on the shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        service_missing(f"Redis at {REDIS_TEST_URL}", exc)
+        raise
+    prefix = f"listok-test-{secrets.token_hex(6)}:"
+    yield prefix
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
