@@ -217,12 +217,14 @@ class Fanout:
         self.on_tokens: Callable[[str | None], None] | None = None
         self.published = 0
         self.received = 0
+        self._outgoing: asyncio.Queue[Message] | None = None
+        self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         return None
 
     async def stop(self) -> None:
-        return None
+        await self._stop_sender()
 
     async def subscribe(
         self, list_id: str, on_message: MessageHandler, on_gap: GapHandler
@@ -246,12 +248,49 @@ class Fanout:
 
     async def publish(self, message: Message) -> None:
         """Send a committed change to the other processes (never raises: see the outbox)."""
+        await self._send(self._stamp(message))
+
+    def post(self, message: Message) -> None:
+        """`publish` from synchronous code (a commit callback): queued, sent in order.
+
+        One task sends what is posted, in posting order, so a list's updates leave in the
+        order they were committed (out of order they would only cost a catch-up).
+        """
+        message = self._stamp(message)
+        if self._outgoing is None:
+            self._outgoing = asyncio.Queue()
+            self._sender = asyncio.get_running_loop().create_task(
+                self._send_posted(self._outgoing), name="listok-fanout-sender"
+            )
+        self._outgoing.put_nowait(message)
+
+    def _stamp(self, message: Message) -> Message:
         message = replace(message, node=self.node)
         if message.kind in (Kind.UPDATE, Kind.HEAD):
             for sub in self._subs.get(message.list_id, ()):
                 sub.note(message.seq)
         self.published += 1
-        await self._send(message)
+        return message
+
+    async def _send_posted(self, queue: asyncio.Queue[Message]) -> None:
+        while True:
+            message = await queue.get()
+            try:
+                await self._send(message)
+            except Exception:
+                log.exception("fan-out: sending a %s message failed", message.kind.value)
+            finally:
+                queue.task_done()
+
+    async def _stop_sender(self, timeout: float = 1.0) -> None:
+        """Send what is still posted (bounded), then stop the sender."""
+        if self._outgoing is not None and self._sender is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outgoing.join(), timeout)
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+        self._outgoing = self._sender = None
 
     # Convenience forms, one per kind of change.
     async def publish_update(
@@ -322,6 +361,7 @@ class LocalFanout(Fanout):
         self.hub.members.append(self)
 
     async def stop(self) -> None:
+        await self._stop_sender()
         if self in self.hub.members:
             self.hub.members.remove(self)
 
@@ -400,6 +440,7 @@ class RedisFanout(Fanout):
         self._reader = asyncio.create_task(self._read(), name="listok-fanout-reader")
 
     async def stop(self) -> None:
+        await self._stop_sender()
         self._stopping = True
         for task in (self._reader, self._flusher):
             if task is not None:

@@ -398,3 +398,14 @@ async def test_redis_restarted_mid_run_every_replica_converges(
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_posted_messages_leave_in_order(pair: tuple[RedisFanout, RedisFanout]) -> None:
+    a, b = pair
+    got: list[int] = []
+    sub = await b.subscribe(LIST, lambda m: got.append(m.seq), lambda *_: None)
+    sub.caught_up(0)
+    for seq in range(1, 201):  # what commit callbacks do: post, never await
+        a.post(Message(Kind.UPDATE, LIST, seq=seq, payload=b"u", origin=Origin.SOCKET))
+    await wait_for(lambda: len(got) == 200, what="200 updates on b")
+    assert got == list(range(1, 201)) and sub.gaps == 0
