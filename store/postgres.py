@@ -100,6 +100,9 @@ class PostgresStore:
             timeout=connect_timeout,
             name="listok",
             open=False,
+            # A connection the server dropped (a PostgreSQL restart) is replaced when it is
+            # handed out, for one empty round trip, instead of failing the next request.
+            check=ConnectionPool.check_connection,
         )
         try:
             self._pool.open(wait=True, timeout=connect_timeout)
