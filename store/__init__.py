@@ -13,6 +13,7 @@ from store.base import (
     Share,
     Store,
     StoreError,
+    StoreUnavailableError,
     TokenInUseError,
 )
 from store.sqlite import SQLiteStore
@@ -28,6 +29,7 @@ __all__ = [
     "Share",
     "Store",
     "StoreError",
+    "StoreUnavailableError",
     "TokenInUseError",
     "Writer",
     "open_store",

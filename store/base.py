@@ -15,6 +15,10 @@ class TokenInUseError(StoreError):
     """Another credential already has this token."""
 
 
+class StoreUnavailableError(StoreError):
+    """The database could not be reached; nothing was committed (HTTP 503, retry later)."""
+
+
 @dataclass(frozen=True)
 class ListRecord:
     list_id: str

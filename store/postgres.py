@@ -36,6 +36,7 @@ from store.base import (
     ListSummary,
     Share,
     StoreError,
+    StoreUnavailableError,
     TokenInUseError,
 )
 from store.postgres_migrations import migrate
@@ -44,10 +45,6 @@ from store.replay import replay
 log = logging.getLogger("listok.store")
 
 URL_SCHEMES = ("postgresql://", "postgres://")
-
-
-class StoreUnavailableError(StoreError):
-    """The database could not be reached; nothing was committed."""
 
 
 @dataclass
@@ -105,9 +102,11 @@ class PostgresStore:
             check=ConnectionPool.check_connection,
         )
         try:
-            self._pool.open(wait=True, timeout=connect_timeout)
-            with self._pool.connection() as conn:
+            # One direct connection first: a database that is not there fails at once, with
+            # its own reason, instead of after the pool's retries.
+            with psycopg.connect(url, connect_timeout=max(1, int(connect_timeout))) as conn:
                 applied = migrate(conn)
+            self._pool.open(wait=True, timeout=connect_timeout)
         except (psycopg.OperationalError, TimeoutError) as exc:
             self._pool.close()
             raise StoreUnavailableError(f"cannot open the PostgreSQL store: {exc}") from exc

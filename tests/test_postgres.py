@@ -19,8 +19,16 @@ import pytest
 from pycrdt import Doc
 
 from server import schema
-from store import Change, DeletedList, Share, StoreError, TokenInUseError, open_store
-from store.postgres import PostgresStore, StoreUnavailableError, fold_lock_key
+from store import (
+    Change,
+    DeletedList,
+    Share,
+    StoreError,
+    StoreUnavailableError,
+    TokenInUseError,
+    open_store,
+)
+from store.postgres import PostgresStore, fold_lock_key
 from store.postgres_migrations import MIGRATIONS, applied_versions, migrate
 from store.replay import apply_history
 
