@@ -32,6 +32,7 @@ from server.fanout import (
     decode,
     encode,
 )
+from server.replication import Follower
 from store import Change, Share
 from store.postgres import PostgresStore
 from store.replay import apply_history
@@ -209,37 +210,48 @@ async def test_a_process_hears_only_the_lists_it_has_open(
 
 
 class Replica:
-    """A process's copy of the list: applies what fan-out brings, catches up from the store."""
+    """A process's copy of the list (what a room is to server/replication.py's Follower)."""
 
     def __init__(self, fanout: Fanout, store: PostgresStore) -> None:
         self.fanout = fanout
         self.store = store
         self.doc: Doc[Any] = Doc()
-        self.catch_ups: list[int] = []
-        self.sub: Subscription | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.follower = Follower(LIST, store, fanout, retry_min=0.05)
+        self.revoked: set[str] = set()
+        self.deleted = False
+        self.presence: list[tuple[str, bytes, bool]] = []
 
     async def open(self) -> None:
-        self.sub = await self.fanout.subscribe(LIST, self._on_message, self._on_gap)
-        updates, seq = await asyncio.to_thread(self.store.history, LIST)
-        apply_history(self.doc, updates, LIST)
-        self.sub.caught_up(seq)
+        def build(updates: list[bytes]) -> Replica:
+            apply_history(self.doc, updates, LIST)
+            return self
 
-    def _on_message(self, message: Message) -> None:
-        if message.kind is Kind.UPDATE:
-            self.doc.apply_update(message.payload)
+        assert await self.follower.open(build) is self
 
-    def _on_gap(self, list_id: str, after: int) -> None:
-        self.catch_ups.append(after)
-        task = asyncio.get_running_loop().create_task(self._catch_up(after))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    @property
+    def sub(self) -> Subscription | None:
+        return self.follower.sub
 
-    async def _catch_up(self, after: int) -> None:
-        updates, seq = await asyncio.to_thread(self.store.history, LIST, after)
-        apply_history(self.doc, updates, LIST)
-        assert self.sub is not None
-        self.sub.caught_up(seq)
+    @property
+    def catch_ups(self) -> int:
+        return self.follower.catch_ups
+
+    # RemoteTarget
+    def apply_remote(self, update: bytes) -> None:
+        with self.doc.transaction(origin=Origin.REMOTE):
+            self.doc.apply_update(update)
+
+    def remote_presence(self, node: str, awareness: bytes, removed: bool) -> None:
+        self.presence.append((node, awareness, removed))
+
+    def remote_revoked(self, share_ids: set[str]) -> None:
+        self.revoked |= share_ids
+
+    def remote_deleted(self) -> None:
+        self.deleted = True
+
+    def remote_events(self) -> None:
+        pass
 
     async def write(self, name: str, *, publish: bool = True) -> None:
         """Change the list here, commit it, then (unless told not to) publish it."""
@@ -276,7 +288,7 @@ async def test_a_lost_message_is_found_by_its_number_and_caught_up(
     await ra.write("bread", publish=False)  # committed, its message lost
     await ra.write("eggs")
     await wait_for(lambda: rb.names() == ["bread", "eggs", "milk"], what="b catches up")
-    assert rb.catch_ups == [2]  # after milk (seq 2; the list's first update is seq 1)
+    assert rb.catch_ups == 1 and rb.sub is not None and rb.sub.gaps == 1
 
 
 async def test_a_killed_subscriber_link_reconnects_and_catches_up(
@@ -289,15 +301,7 @@ async def test_a_killed_subscriber_link_reconnects_and_catches_up(
     await rb.open()
     tokens_b: list[str | None] = []
     b.on_tokens = tokens_b.append
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        name = f"{redis_prefix}sub:{b.node}"
-        ids = [c["id"] for c in client.client_list() if c.get("name") == name]
-        assert len(ids) == 1, "b's subscriber connection"
-        client.client_kill_filter(_id=ids[0])  # only our own connection
-    finally:
-        client.close()
-    await wait_for(lambda: not b.connected.is_set(), what="b notices the lost link")
+    await kill_subscriber(b, redis_prefix)
     await ra.write("milk")  # published while b is not listening
     await wait_for(lambda: b.reconnects == 1, what="b reconnects")
     await wait_for(lambda: rb.names() == ["milk"], what="b catches up from the store")
@@ -305,6 +309,40 @@ async def test_a_killed_subscriber_link_reconnects_and_catches_up(
     await ra.write("tea")
     await wait_for(lambda: rb.names() == ["milk", "tea"], what="live again")
     assert rb.sub is not None and rb.sub.gaps == 1
+
+
+async def test_a_revocation_and_a_deletion_missed_while_away_are_found(
+    pair: tuple[RedisFanout, RedisFanout], pg_store: PostgresStore, redis_prefix: str
+) -> None:
+    a, b = pair
+    b.min_backoff = 0.5
+    ra, rb = Replica(a, pg_store), Replica(b, pg_store)
+    await ra.open()
+    await rb.open()
+    pg_store.add_share(Share("fridge", LIST, "view", "", 2), "hash-fridge")
+    await kill_subscriber(b, redis_prefix)
+    assert pg_store.revoke_share(LIST, "fridge", 3)
+    await a.publish_revoked(LIST, "fridge")  # b is not listening
+    await wait_for(lambda: b.reconnects == 1, what="b reconnects")
+    await wait_for(lambda: "fridge" in rb.revoked, what="b finds the revocation")
+    assert not rb.deleted
+    await kill_subscriber(b, redis_prefix)
+    assert pg_store.delete_list(LIST, 4)
+    await a.publish_deleted(LIST)
+    await wait_for(lambda: rb.deleted, what="b finds the deletion")
+
+
+async def kill_subscriber(fanout: RedisFanout, prefix: str) -> None:
+    """Cut one fan-out's subscriber link from the Redis side (only our own connection)."""
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    try:
+        name = f"{prefix}sub:{fanout.node}"
+        ids = [c["id"] for c in client.client_list() if c.get("name") == name]
+        assert len(ids) == 1, f"{fanout.node}'s subscriber connection"
+        client.client_kill_filter(_id=ids[0])
+    finally:
+        client.close()
+    await wait_for(lambda: not fanout.connected.is_set(), what="the lost link is noticed")
 
 
 # -- a Redis of the test's own, restarted mid-run ------------------------------------------
