@@ -170,19 +170,23 @@ class PostgresStore:
 
     # -- the log ---------------------------------------------------------------------------
 
-    def load(self, list_id: str) -> list[bytes]:
-        return self.history(list_id)[0]
+    def load(self, list_id: str, *, include_deleted: bool = False) -> list[bytes]:
+        return self.history(list_id, include_deleted=include_deleted)[0]
 
-    def history(self, list_id: str, after_seq: int = 0) -> tuple[list[bytes], int]:
+    def history(
+        self, list_id: str, after_seq: int = 0, *, include_deleted: bool = False
+    ) -> tuple[list[bytes], int]:
         """What a replica at `after_seq` lacks, and the list's sequence number it brings it to.
 
         The updates with a higher sequence number; or, when a snapshot has already folded some
         of those, the snapshot and its tail (re-applying what a replica has is harmless).
-        `after_seq=0` is the whole history, as `load`. A deleted list has none: ([], 0).
+        `after_seq=0` is the whole history, as `load`. A deleted list has none: ([], 0),
+        unless include_deleted (the operator's tools).
         """
         with self._transaction(read_only=True) as conn:
             row = conn.execute(
-                "SELECT seq FROM lists WHERE id = %s AND deleted_at IS NULL", (list_id,)
+                "SELECT seq FROM lists WHERE id = %s AND (deleted_at IS NULL OR %s)",
+                (list_id, include_deleted),
             ).fetchone()
             if row is None:
                 return [], 0

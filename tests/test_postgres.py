@@ -248,6 +248,7 @@ def test_soft_delete_keeps_a_tombstone(two: tuple[PostgresStore, PostgresStore])
     assert second.get_list(LIST) is None and second.load(LIST) == []
     assert second.find_token(f"hash-{LIST}") is None and second.list_ids() == []
     assert second.deleted_lists() == [DeletedList(LIST, 1, 1000)]
+    assert second.load(LIST, include_deleted=True) == before  # kept, for the operator's tools
     assert create(second) is False  # a deleted id is never created again
     assert second.restore_list(LIST) is True and second.load(LIST) == before
     assert first.delete_list(LIST, 2000) is True
