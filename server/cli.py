@@ -70,14 +70,15 @@ async def _suggest(settings: Settings, list_id: str, prompt: str | None, limit: 
     from pycrdt import Doc
 
     from models.suggest import Suggester
-    from server.rooms import apply_history
     from server.suggestions import HISTORY_EVENTS, build_record
-    from store import SQLiteStore
+    from store import open_store
+    from store.replay import apply_history
 
-    store = SQLiteStore(settings.db_path, synchronous=settings.synchronous)
+    store = open_store(settings.database_url or settings.db_path, synchronous=settings.synchronous)
     try:
         if store.get_list(list_id) is None:
-            print(f"listok: no list {list_id} in {settings.db_path}", file=sys.stderr)
+            where = "the database" if settings.database_url else settings.db_path
+            print(f"listok: no list {list_id} in {where}", file=sys.stderr)
             return 1
         suggester = Suggester.from_env()
         suggester.start()
@@ -107,14 +108,15 @@ def _export(settings: Settings, list_id: str, fmt: str) -> int:
     from pycrdt import Doc
 
     from server import schema
-    from server.rooms import apply_history
     from server.transfer import FORMAT, as_markdown, as_text
-    from store import SQLiteStore
+    from store import open_store
+    from store.replay import apply_history
 
-    store = SQLiteStore(settings.db_path, synchronous=settings.synchronous)
+    store = open_store(settings.database_url or settings.db_path, synchronous=settings.synchronous)
     try:
         if store.get_list(list_id) is None:
-            print(f"listok: no list {list_id} in {settings.db_path}", file=sys.stderr)
+            where = "the database" if settings.database_url else settings.db_path
+            print(f"listok: no list {list_id} in {where}", file=sys.stderr)
             return 1
         doc: Doc[Any] = Doc()
         apply_history(doc, store.load(list_id), list_id)

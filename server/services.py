@@ -10,7 +10,7 @@ from server.metrics import Metrics
 from server.rooms import Rooms
 from server.settings import Settings
 from server.suggestions import Suggestions
-from store import SQLiteStore, Writer
+from store import Writer, open_store
 
 log = logging.getLogger("listok")
 
@@ -19,11 +19,12 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.store = SQLiteStore(
-            settings.db_path,
+        self.store = open_store(
+            settings.database_url or settings.db_path,
             synchronous=settings.synchronous,
             compact_updates=settings.compact_updates,
             compact_bytes=settings.compact_bytes,
+            pool_size=settings.database_pool_size,
         )
         self.writer = Writer(self.store, window=settings.commit_window_ms / 1000)
         self.writer.on_commit = self._on_commit

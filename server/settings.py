@@ -46,6 +46,10 @@ class Settings:
     max_sockets_per_address: int = 512
     max_presence_clients: int = 8
     max_presence_state_bytes: int = 4096
+    # Scale-out (docs/deploy.md). A postgresql:// URL stores everything in PostgreSQL instead
+    # of data_dir/listok.db; the pool holds at most this many connections per process.
+    database_url: str = ""
+    database_pool_size: int = 8
 
     @property
     def db_path(self) -> Path:

@@ -15,10 +15,37 @@ class TokenInUseError(StoreError):
     """Another credential already has this token."""
 
 
+class StoreUnavailableError(StoreError):
+    """The database could not be reached; nothing was committed (HTTP 503, retry later)."""
+
+
 @dataclass(frozen=True)
 class ListRecord:
     list_id: str
     created_at: int
+
+
+@dataclass(frozen=True)
+class DeletedList:
+    """A soft-deleted list, restorable until its retention window ends and it is purged."""
+
+    list_id: str
+    created_at: int
+    deleted_at: int
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    """What an operator sees of a list without decoding it: sizes, dates, share counts."""
+
+    list_id: str
+    created_at: int
+    deleted_at: int | None
+    snapshot_bytes: int
+    log_bytes: int  # the update log after (and not yet folded into) the snapshot
+    updates: int
+    last_change: int
+    shares: dict[str, int]  # unrevoked credentials by role
 
 
 @dataclass(frozen=True)
@@ -75,8 +102,13 @@ class Store(Protocol):
         """The list's snapshot (if any) followed by the updates after it, oldest first."""
         ...
 
-    def append(self, batch: Sequence[Change]) -> None:
-        """Commit changes (updates with their events) in one transaction, in order."""
+    def append(self, batch: Sequence[Change]) -> Sequence[int] | None:
+        """Commit changes (updates with their events) in one transaction, in order.
+
+        A backend shared by several processes (PostgreSQL) returns each change's sequence
+        number in its list (contiguous per list, in commit order): what fan-out publishes so
+        other processes notice a missed message. SQLite (one process) returns None.
+        """
         ...
 
     def events_after(self, list_id: str, after_id: int, limit: int) -> list[Event]:

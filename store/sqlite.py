@@ -10,13 +10,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pycrdt import Doc
 from sqlite_utils import Database
 
 from store.base import Change, Event, ListRecord, Share, StoreError, TokenInUseError
 from store.migrations import migrations
+from store.replay import replay
 
 log = logging.getLogger("listok.store")
 
@@ -265,19 +264,9 @@ class SQLiteStore:
             snapshot, rows = self._history(conn, list_id)
             if not rows:
                 return
-            doc: Doc[Any] = Doc()
-            if snapshot is not None:
-                doc.apply_update(snapshot)
-            for update_id, data in rows:
-                try:
-                    doc.apply_update(data)
-                except ValueError:
-                    log.error(
-                        "list %s: update %s cannot be applied; kept out of snapshot",
-                        list_id,
-                        update_id,
-                    )
-            self._install(conn, list_id, doc.get_update(), rows[-1][0])
+            head = [snapshot] if snapshot is not None else []
+            state = replay(head + [data for _, data in rows], list_id)
+            self._install(conn, list_id, state, rows[-1][0])
         self._tails[list_id] = _Tail(0, 0)
 
     def install_snapshot(self, list_id: str, state: bytes) -> None:

@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from pycrdt import Doc, Map
 
 from server import schema
 from store import Change, Event, Share, SQLiteStore, Store, Writer
 
 Backend = Callable[..., Store]
-
-
-def sqlite_backend(tmp_path: Path) -> Backend:
-    def make(**options: int) -> Store:
-        return SQLiteStore(tmp_path / "listok.db", **options)  # type: ignore[arg-type]
-
-    return make
-
-
-BACKENDS = {"sqlite": sqlite_backend}
-
-
-@pytest.fixture(params=sorted(BACKENDS))
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    opened: list[Store] = []
-
-    def make(**options: int) -> Store:
-        store = BACKENDS[request.param](tmp_path)(**options)
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
 
 
 def doc_from(updates: list[bytes]) -> Doc:
