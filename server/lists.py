@@ -26,8 +26,9 @@ def token_bits(token: str) -> float:
     """A conservative estimate of a client-chosen token's entropy, in bits.
 
     The smallest of: the characters' empirical (Shannon) entropy times the length, the same
-    for the steps between neighbouring characters (catches `abcd…` and other sequences), and
-    the entropy of the shortest block the token repeats (catches `xyz1xyz1…`).
+    with runs of one character collapsed (catches padding), for the steps between neighbouring
+    characters (catches `abcd…` and other sequences), and for the shortest block the token
+    repeats (catches `xyz1xyz1…`).
     """
     if not token:
         return 0.0
@@ -40,8 +41,10 @@ def token_bits(token: str) -> float:
         len(token),
     )
     steps = [ord(b) - ord(a) for a, b in itertools.pairwise(token)]
+    runs = "".join(char for char, _ in itertools.groupby(token))  # `xy000000…` counts as `xy0`
     return min(
         _shannon(token) * len(token),
+        _shannon(runs) * len(runs),
         _shannon(steps) * len(steps),
         _shannon(token[:period]) * period,
     )
