@@ -78,9 +78,13 @@ async def put_list(request: Request) -> JSONResponse:
         token = new_token()
     else:
         lists.check_chosen_token(token)
-    limits_of(request).create(address_of(request))
-    if await lists.create(services, list_id, data.title, token):
-        return _created(list_id, data.title, token)
+    # Only a real creation counts against the address's rate: a device re-sending the PUT of
+    # its lists on every start is not creating anything.
+    exists = await asyncio.to_thread(services.store.get_list, list_id) is not None
+    if not exists:
+        limits_of(request).create(address_of(request))
+        if await lists.create(services, list_id, data.title, token):
+            return _created(list_id, data.title, token)
     try:
         access = await resolve(request, token, list_id, "owner")
     except ListokError as exc:  # a stranger, a weaker role, a deleted id: one answer

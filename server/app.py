@@ -37,6 +37,9 @@ CSP: Final = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
+        # The app sets a few style attributes (presence colours as `--c:#rrggbb`, checked on
+        # both sides since issue 9.16); no <style> elements, no inline scripts.
+        "style-src-attr 'unsafe-inline'",
         "img-src 'self' data:",
         "connect-src 'self'",
         "worker-src 'self'",

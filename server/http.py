@@ -31,7 +31,6 @@ from server.errors import (
 from server.limits import Limits
 from server.rooms import QuotaError, Room
 from server.services import Services
-from server.sync import valid_list_id
 
 T = TypeVar("T")
 
@@ -112,7 +111,7 @@ async def body_of(request: Request, kind: type[T]) -> T:
 
 def list_id_of(request: Request) -> str:
     list_id = str(request.path_params["list_id"]).lower()
-    if not valid_list_id(list_id):
+    if not schema.valid_list_id(list_id):
         raise NotFoundError("no such list")
     return list_id
 

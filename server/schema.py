@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import uuid
 from typing import Any, Final
 
 from fractional_indexing import generate_key_between
@@ -53,6 +54,14 @@ ITEM_FIELDS: Final = (
 )
 
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
+
+
+def valid_list_id(list_id: str) -> bool:
+    """A list id is a UUID in its canonical lower-case form."""
+    try:
+        return str(uuid.UUID(list_id)) == list_id.lower()
+    except ValueError:
+        return False
 
 
 def now_ms() -> int:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import msgspec
 
+from server import bodies
 from tests.support import ServerProcess
 
 
@@ -131,3 +133,29 @@ def test_validation_errors_name_the_field(live_server: ServerProcess) -> None:
     assert response.json()["error"].startswith("items[1].qty:")
     unknown = live_server.api("POST", "/items", list_id, json={"name": "x", "colour": "red"})
     assert unknown.status_code == 422 and "colour" in unknown.json()["error"]
+
+
+def test_answers_match_their_declarations(live_server: ServerProcess) -> None:
+    """The response bodies documented in /api/openapi.json are the ones the server sends."""
+    list_id = live_server.create_list()
+    api = live_server.api
+    item = api("POST", "/items", list_id, json={"text": "молоко 2 л", "note": "3.2%"})
+    msgspec.json.decode(item.content, type=bodies.Item, strict=True)
+    bulk = api("POST", "/items/bulk", list_id, json={"items": [{"name": "хлеб"}]})
+    msgspec.json.decode(bulk.content, type=bodies.Items, strict=True)
+    api("PATCH", f"/items/{item.json()['id']}", list_id, json={"checked": True})
+    msgspec.json.decode(api("GET", "", list_id).content, type=bodies.List, strict=True)
+    msgspec.json.decode(api("GET", "/items", list_id).content, type=bodies.Items, strict=True)
+    share = api("POST", "/shares", list_id, json={"role": "view", "label": "fridge"})
+    msgspec.json.decode(share.content, type=bodies.Share, strict=True)
+    msgspec.json.decode(api("GET", "/shares", list_id).content, type=bodies.Shares, strict=True)
+    activity = api("GET", "/activity", list_id)
+    assert msgspec.json.decode(activity.content, type=bodies.Activity, strict=True).activity
+    export = api("GET", "/export", list_id)
+    msgspec.json.decode(export.content, type=bodies.Export, strict=True)
+    created = httpx.post(f"{live_server.url}/api/lists", json={"title": "x"})
+    msgspec.json.decode(created.content, type=bodies.CreatedList, strict=True)
+    error = api("GET", "/items/nope", list_id)
+    msgspec.json.decode(error.content, type=bodies.Error, strict=True)
+    dup = api("GET", "/duplicate?name=Хлеба", list_id)
+    assert msgspec.json.decode(dup.content, type=bodies.DuplicateAnswer, strict=True).duplicate
