@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 
 from models.suggest import Suggester
 from server.auth import Tokens
@@ -39,6 +42,7 @@ class Services:
         self.writer.on_compaction_due = self.rooms.compact
         self.suggestions = Suggestions(self.store, self.rooms, Suggester.from_env())
         self.rooms.on_events = self.suggestions.changed
+        self._purge_task: asyncio.Task[None] | None = None
 
     def _on_commit(self, count: int, seconds: float) -> None:
         # Called on the writer thread; prometheus_client's metrics are thread-safe.
@@ -48,10 +52,31 @@ class Services:
     async def start(self) -> None:
         self.writer.start()
         self.suggestions.start()
+        self._purge_task = asyncio.create_task(self._purge_loop(), name="listok-purge")
         if not self.settings.durable_broadcast:
             log.warning("durable_broadcast is off: updates are broadcast before their commit")
 
+    async def purge_deleted(self) -> int:
+        """Drop the data of lists deleted longer ago than the retention window."""
+        before = int((time.time() - self.settings.deleted_retention_days * 86400) * 1000)
+        purged: int = await self.writer.run(lambda store: store.purge_deleted(before))
+        if purged:
+            log.info("purged %d list(s) deleted before the retention window", purged)
+        return purged
+
+    async def _purge_loop(self) -> None:
+        while True:
+            try:
+                await self.purge_deleted()
+            except Exception:
+                log.exception("purging deleted lists failed; will retry")
+            await asyncio.sleep(self.settings.purge_interval_seconds)
+
     async def stop(self) -> None:
+        if self._purge_task is not None:
+            self._purge_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge_task
         await self.rooms.close()
         await self.suggestions.stop()
         await self.writer.stop()

@@ -40,6 +40,13 @@ class Settings:
     client_dir: Path = _ROOT / "client" / "dist"
     log_level: str = "info"
     log_format: str = "text"  # or "json": one JSON object per line
+    # Operator (docs/operator.md): the admin API and /admin need this token (empty: only a
+    # token made by `listok admin token`, stored hashed in the data dir; neither: admin off).
+    admin_token: str = ""
+    # A deleted list can be restored for this many days; then its data is purged (checked every
+    # purge_interval_seconds), its id kept as a tombstone that is never re-created.
+    deleted_retention_days: float = 30.0
+    purge_interval_seconds: float = 3600.0
 
     @property
     def db_path(self) -> Path:

@@ -22,6 +22,29 @@ class ListRecord:
 
 
 @dataclass(frozen=True)
+class DeletedList:
+    """A soft-deleted list, restorable until its retention window ends and it is purged."""
+
+    list_id: str
+    created_at: int
+    deleted_at: int
+
+
+@dataclass(frozen=True)
+class ListSummary:
+    """What an operator sees of a list without decoding it: sizes, dates, share counts."""
+
+    list_id: str
+    created_at: int
+    deleted_at: int | None
+    snapshot_bytes: int
+    log_bytes: int  # the update log after (and not yet folded into) the snapshot
+    updates: int
+    last_change: int
+    shares: dict[str, int]  # unrevoked credentials by role
+
+
+@dataclass(frozen=True)
 class Share:
     """A credential for one list: the owner's token or a share link, with its role."""
 
@@ -112,6 +135,27 @@ class Store(Protocol):
         """
         ...
 
-    def delete_list(self, list_id: str) -> bool: ...
+    def delete_list(self, list_id: str, at: int | None = None) -> bool:
+        """Soft delete: hide the list (get_list, load, list_ids, find_token see nothing) but
+        keep its data, shares and a tombstone; False when there is no live list with this id.
+        `at` (ms, default now) starts its retention window."""
+        ...
+
+    def restore_list(self, list_id: str) -> bool:
+        """Bring back a deleted, not yet purged list with its data and shares."""
+        ...
+
+    def deleted_lists(self) -> list[DeletedList]:
+        """Deleted lists still restorable (not purged), most recently deleted first."""
+        ...
+
+    def purge_deleted(self, before_ms: int) -> int:
+        """Drop the data and shares of lists deleted before before_ms; keep their tombstones
+        (the id is never re-created). Returns how many lists were purged."""
+        ...
+
+    def summaries(self, list_ids: Sequence[str]) -> list[ListSummary]:
+        """Sizes and dates of these lists (live or deleted, not purged), in the order given."""
+        ...
 
     def close(self) -> None: ...
