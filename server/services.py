@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 
 from models.suggest import Suggester
+from server.admin import Catalog, Jobs
 from server.auth import Tokens
 from server.metrics import Metrics
 from server.rooms import Rooms
@@ -43,11 +45,17 @@ class Services:
         self.suggestions = Suggestions(self.store, self.rooms, Suggester.from_env())
         self.rooms.on_events = self.suggestions.changed
         self._purge_task: asyncio.Task[None] | None = None
+        # The operator's view (server/admin.py): long jobs, decoded list titles, recent commits.
+        self.jobs = Jobs()
+        self.admin_catalog = Catalog(self.store)
+        self.commit_latencies: deque[float] = deque(maxlen=1000)
+        self.started_monotonic = time.monotonic()
 
     def _on_commit(self, count: int, seconds: float) -> None:
         # Called on the writer thread; prometheus_client's metrics are thread-safe.
         self.metrics.commits.inc()
         self.metrics.commit_seconds.observe(seconds)
+        self.commit_latencies.append(seconds)
 
     async def start(self) -> None:
         self.writer.start()
@@ -77,6 +85,7 @@ class Services:
             self._purge_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._purge_task
+        await self.jobs.stop()
         await self.rooms.close()
         await self.suggestions.stop()
         await self.writer.stop()

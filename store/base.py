@@ -94,8 +94,10 @@ class Store(Protocol):
 
     def list_ids(self) -> list[str]: ...
 
-    def load(self, list_id: str) -> list[bytes]:
-        """The list's snapshot (if any) followed by the updates after it, oldest first."""
+    def load(self, list_id: str, *, include_deleted: bool = False) -> list[bytes]:
+        """The list's snapshot (if any) followed by the updates after it, oldest first.
+
+        A deleted list loads as [] unless include_deleted (operator tools: check, admin)."""
         ...
 
     def append(self, batch: Sequence[Change]) -> None:

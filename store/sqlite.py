@@ -137,12 +137,13 @@ class SQLiteStore:
         )
         return [r[0] for r in rows]
 
-    def load(self, list_id: str) -> list[bytes]:
+    def load(self, list_id: str, *, include_deleted: bool = False) -> list[bytes]:
         conn = self._reader()
         conn.execute("BEGIN")
         try:
             live = conn.execute(
-                "SELECT 1 FROM lists WHERE id = ? AND deleted_at IS NULL", (list_id,)
+                "SELECT 1 FROM lists WHERE id = ? AND (deleted_at IS NULL OR ?)",
+                (list_id, include_deleted),
             ).fetchone()
             if not live:
                 return []
