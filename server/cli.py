@@ -162,9 +162,10 @@ def add_operator_commands(commands: Any) -> None:
         return 0 if report.ok else 2
 
     def do_lists(args: argparse.Namespace) -> int:
-        table, count = m.list_table(data_dir(args), state=args.state, query=args.search or "")
-        m.out.print(table)
-        m.out.print(f"{count} list(s)")
+        directory = data_dir(args)
+        rows = m.list_rows(directory, state=args.state, query=args.search or "")
+        m.print_lists(rows, f"Listok lists in {directory}")
+        print(f"{len(rows)} list(s)")
         return 0
 
     def do_compact(args: argparse.Namespace) -> int:

@@ -308,7 +308,19 @@ def open_store(data_dir: Path) -> Iterator[Any]:
         store.close()
 
 
-def list_table(data_dir: Path, *, state: str = "live", query: str = "") -> tuple[Table, int]:
+COLUMNS: Final = (
+    "id",
+    "title",
+    "items",
+    "document",
+    "history",
+    "last change (UTC)",
+    "shares o/e/v",
+    "deleted (UTC)",
+)
+
+
+def list_rows(data_dir: Path, *, state: str = "live", query: str = "") -> list[list[str]]:
     """The admin table from the data dir (the server may be running; sockets are not known)."""
     from server.admin import decode
 
@@ -324,32 +336,35 @@ def list_table(data_dir: Path, *, state: str = "live", query: str = "") -> tuple
                 bar.advance(task)
                 if query and query.lower() not in f"{summary.list_id} {info.title.lower()}":
                     continue
-                rows.append((summary, info))
-    table = Table(title=f"Listok lists in {data_dir}", title_justify="left")
-    for name, justify in [
-        ("id", "left"),
-        ("title", "left"),
-        ("items", "right"),
-        ("document", "right"),
-        ("history", "right"),
-        ("last change (UTC)", "left"),
-        ("shares o/e/v", "left"),
-        ("deleted (UTC)", "left"),
-    ]:
-        table.add_column(name, justify=justify, no_wrap=name == "id")  # type: ignore[arg-type]
-    for summary, info in rows:
-        shares = "/".join(str(summary.shares.get(r, 0)) for r in ("owner", "edit", "view"))
-        table.add_row(
-            summary.list_id,
-            info.title,
-            str(info.items),
-            human(info.document_bytes),
-            human(summary.snapshot_bytes + summary.log_bytes),
-            _utc(summary.last_change),
-            shares,
-            _utc(summary.deleted_at) if summary.deleted_at else "",
-        )
-    return table, len(rows)
+                shares = "/".join(str(summary.shares.get(r, 0)) for r in ("owner", "edit", "view"))
+                rows.append(
+                    [
+                        summary.list_id,
+                        info.title,
+                        str(info.items),
+                        human(info.document_bytes),
+                        human(summary.snapshot_bytes + summary.log_bytes),
+                        _utc(summary.last_change),
+                        shares,
+                        _utc(summary.deleted_at) if summary.deleted_at else "",
+                    ]
+                )
+    return rows
+
+
+def print_lists(rows: list[list[str]], title: str) -> None:
+    """A table on a terminal; tab-separated lines (with a header) when piped."""
+    if not out.is_terminal:
+        for row in [list(COLUMNS), *rows]:
+            print("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in row))
+        return
+    table = Table(title=title, title_justify="left")
+    for name in COLUMNS:
+        numeric = name in ("items", "document", "history")
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=name == "id")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 def _utc(ms: int) -> str:
