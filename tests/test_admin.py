@@ -224,3 +224,78 @@ def test_admin_token_made_by_the_cli_is_stored_hashed(
     server = server_factory(name="data")
     assert admin(server, "GET", "/lists", token=token).status_code == 200
     assert admin(server, "GET", "/lists", token=token[:-1]).status_code == 401
+
+
+CSP = "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'"
+
+
+@pytest.mark.browser
+def test_admin_page_in_chromium(server: ServerProcess, tmp_path: Any) -> None:
+    """The page under a strict CSP (no inline script or style), in both languages."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    keep = server.create_list("Weekly shop")
+    server.api("POST", "/items/bulk", keep, json={"items": [{"name": "milk"}, {"name": "tea"}]})
+    server.api("POST", "/shares", keep, json={"role": "view"})
+    doomed = server.create_list("Birthday <b>party</b>")
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+        page = context.new_page()
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+
+        def with_csp(route: Any) -> None:
+            response = route.fetch()
+            headers = {**response.headers, "content-security-policy": CSP}
+            route.fulfill(response=response, headers=headers)
+
+        page.route("**/admin*", with_csp)
+        page.goto(server.url + "/admin")
+        page.get_by_label("Admin token").fill("wrong-token")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#error")).to_have_text("That token was not accepted.")
+        # The browser logs the refused request itself; anything else is a problem.
+        refused = "the server responded with a status of 401"
+        assert [m for m in problems if refused in m], problems
+        problems[:] = [m for m in problems if refused not in m]
+
+        page.get_by_label("Admin token").fill(ADMIN)
+        page.get_by_role("button", name="Sign in").click()
+        rows = page.locator("#lists tbody tr")
+        expect(rows).to_have_count(2)
+        # A title is text, never markup.
+        expect(rows.first.locator("td").first).to_have_text("Birthday <b>party</b>")
+        row = page.locator(f'tr[data-id="{keep}"]')
+        expect(row.locator("td").nth(2)).to_have_text("2")
+        expect(row.locator("td").nth(7)).to_have_text("owner 1, view 1")
+        expect(page.locator("#state")).to_contain_text("Connections")
+        page.screenshot(path=str(tmp_path / "admin-en.png"), full_page=True)
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator(f'tr[data-id="{doomed}"]').get_by_role("button", name="Delete").click()
+        expect(rows).to_have_count(1)
+        assert server.api("GET", "", doomed).status_code == 404
+
+        page.locator("#which").select_option("deleted")
+        expect(rows).to_have_count(1)
+        page.get_by_role("button", name="Restore").click()
+        expect(page.locator("#empty")).to_be_visible()
+        assert server.get_list(doomed)["title"] == "Birthday <b>party</b>"
+
+        page.get_by_role("button", name="Compact all lists").click()
+        expect(page.locator("#jobs tbody tr").first).to_contain_text("done")
+
+        page.get_by_role("button", name="Русский").click()
+        expect(page.locator("h1")).to_have_text("Листок: администрирование")
+        expect(page.get_by_role("button", name="Сжать все списки")).to_be_visible()
+        page.locator("#which").select_option("live")
+        expect(rows).to_have_count(2)
+        expect(page.locator("html")).to_have_attribute("lang", "ru")
+        page.screenshot(path=str(tmp_path / "admin-ru.png"), full_page=True)
+        context.close()
+        browser.close()
+    assert not problems, problems
