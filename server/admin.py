@@ -36,7 +36,11 @@ log = logging.getLogger("listok.admin")
 
 TOKEN_FILE: Final = "admin-token.sha256"
 PAGE_DIR: Final = Path(__file__).resolve().parent / "admin_page"
-PAGE_FILES: Final = {"admin.js": "text/javascript", "admin.css": "text/css"}
+PAGE_FILES: Final = {
+    "admin.js": "text/javascript",
+    "admin.css": "text/css",
+    "icon.svg": "image/svg+xml",
+}
 MAX_PAGE: Final = 200
 MAX_QUERY: Final = 200
 JOBS_KEPT: Final = 20

@@ -267,6 +267,7 @@ def test_admin_page_in_chromium(server: ServerProcess, tmp_path: Any) -> None:
         page.get_by_role("button", name="Sign in").click()
         rows = page.locator("#lists tbody tr")
         expect(rows).to_have_count(2)
+        expect(page.locator("#login")).to_be_hidden()
         # A title is text, never markup.
         expect(rows.first.locator("td").first).to_have_text("Birthday <b>party</b>")
         row = page.locator(f'tr[data-id="{keep}"]')
@@ -286,13 +287,17 @@ def test_admin_page_in_chromium(server: ServerProcess, tmp_path: Any) -> None:
         expect(page.locator("#empty")).to_be_visible()
         assert server.get_list(doomed)["title"] == "Birthday <b>party</b>"
 
+        page.locator("#which").select_option("live")
+        expect(rows).to_have_count(2)
+        history = page.locator(f'tr[data-id="{keep}"] td').nth(4)
+        before = history.inner_text()
         page.get_by_role("button", name="Compact all lists").click()
         expect(page.locator("#jobs tbody tr").first).to_contain_text("done")
+        expect(history).not_to_have_text(before)  # the table follows the finished job
 
         page.get_by_role("button", name="Русский").click()
         expect(page.locator("h1")).to_have_text("Листок: администрирование")
         expect(page.get_by_role("button", name="Сжать все списки")).to_be_visible()
-        page.locator("#which").select_option("live")
         expect(rows).to_have_count(2)
         expect(page.locator("html")).to_have_attribute("lang", "ru")
         page.screenshot(path=str(tmp_path / "admin-ru.png"), full_page=True)

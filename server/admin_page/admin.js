@@ -10,7 +10,7 @@ const TEXT = {
     started: "Started", lists: "Lists", search: "Search by title or id", live: "Live",
     deleted: "Deleted", all: "All", find: "Find", compactAll: "Compact all lists",
     title: "Title", id: "Id", items: "Items", document: "Document", history: "History",
-    lastChange: "Last change", sockets: "Sockets", shares: "Shares", actions: "Actions",
+    lastChange: "Last write", sockets: "Sockets", shares: "Shares", actions: "Actions",
     empty: "No lists.", prev: "Previous", next: "Next", compact: "Compact", delete: "Delete",
     restore: "Restore", untitled: "(untitled)", deletedAt: "deleted",
     confirmDelete: "Delete “{title}”? It can be restored for {days} days.",
@@ -19,7 +19,7 @@ const TEXT = {
     commitP50: "Commit p50", commitP99: "Commit p99", model: "Suggestion model",
     retention: "Deleted lists kept", uptime: "Uptime", catalog: "Catalog",
     days: "{n} days", running: "running", done: "done", failed: "failed",
-    badToken: "That token was not accepted.", compacted: "Compacted.",
+    badToken: "That token was not accepted.", compacted: "Compacted.", h: "h", min: "min", s: "s",
     roles: { owner: "owner", edit: "edit", view: "view" },
   },
   ru: {
@@ -30,7 +30,7 @@ const TEXT = {
     progress: "Ход", status: "Состояние", started: "Начата", lists: "Списки",
     search: "Поиск по названию или id", live: "Действующие", deleted: "Удалённые", all: "Все",
     find: "Найти", compactAll: "Сжать все списки", title: "Название", id: "Id",
-    items: "Пункты", document: "Документ", history: "История", lastChange: "Изменён",
+    items: "Пункты", document: "Документ", history: "История", lastChange: "Последняя запись",
     sockets: "Сокеты", shares: "Ссылки", actions: "Действия", empty: "Списков нет.",
     prev: "Назад", next: "Дальше", compact: "Сжать", delete: "Удалить",
     restore: "Восстановить", untitled: "(без названия)", deletedAt: "удалён",
@@ -40,13 +40,13 @@ const TEXT = {
     commitP50: "Запись p50", commitP99: "Запись p99", model: "Модель подсказок",
     retention: "Удалённые хранятся", uptime: "Работает", catalog: "Каталог",
     days: "{n} дн.", running: "идёт", done: "готово", failed: "ошибка",
-    badToken: "Токен не подошёл.", compacted: "Сжато.",
+    badToken: "Токен не подошёл.", compacted: "Сжато.", h: "ч", min: "мин", s: "с",
     roles: { owner: "владелец", edit: "правка", view: "просмотр" },
   },
 };
 
 const PAGE = 50;
-const view = { lang: "en", offset: 0, q: "", which: "live", retention: 30, timer: 0 };
+const view = { lang: "en", offset: 0, q: "", which: "live", retention: 30, timer: 0, running: 0 };
 
 const $ = (id) => document.getElementById(id);
 const t = (key, vars = {}) =>
@@ -101,14 +101,15 @@ function bytes(n) {
 }
 
 function when(ms) {
-  return ms ? new Date(ms).toLocaleString(view.lang) : "—";
+  return ms ? new Date(ms).toLocaleString(view.lang, { dateStyle: "short", timeStyle: "short" }) : "—";
 }
 
 function duration(seconds) {
   const s = Math.floor(seconds);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
-  return h ? `${h} h ${m} min` : m ? `${m} min ${s % 60} s` : `${s} s`;
+  if (h) return `${h} ${t("h")} ${m} ${t("min")}`;
+  return m ? `${m} ${t("min")} ${s % 60} ${t("s")}` : `${s} ${t("s")}`;
 }
 
 function el(tag, props = {}, ...children) {
@@ -184,7 +185,12 @@ function renderJobs(jobs) {
 }
 
 async function refreshState() {
-  renderState(await api("GET", "/state"));
+  const state = await api("GET", "/state");
+  const running = state.jobs.filter((job) => job.state === "running").length;
+  renderState(state);
+  // A job just ended (e.g. compaction): the sizes in the table changed.
+  if (running < view.running) refreshLists().catch(handle);
+  view.running = running;
 }
 
 function shareText(shares) {
@@ -230,7 +236,7 @@ function renderLists(page) {
         el("td", { class: "num", textContent: String(list.items) }),
         el("td", { class: "num", textContent: bytes(list.document_bytes) }),
         el("td", { class: "num", textContent: bytes(list.history_bytes) }),
-        el("td", { textContent: when(list.last_change) }),
+        el("td", { class: "when", textContent: when(list.last_change) }),
         el("td", { class: "num", textContent: String(list.sockets) }),
         el("td", { textContent: shareText(list.shares) }),
         actions,
