@@ -347,6 +347,8 @@ async def soft_delete(services: Services, list_id: str) -> bool:
     if room is not None:
         for conn in list(room.conns):
             conn.close_soon(CloseCode.NOT_FOUND, "the list was deleted")
+    if deleted:
+        log.info("admin: list %s deleted (restorable for the retention window)", list_id)
     return deleted
 
 
@@ -354,6 +356,9 @@ async def restore(services: Services, list_id: str) -> bool:
     restored: bool = await services.writer.run(lambda store: store.restore_list(list_id))
     services.tokens.forget()  # its tokens may be cached as unknown
     services.admin_catalog.forget(list_id)
+    if restored:
+        services.suggestions.stale.add(list_id)  # back in the suggestion statistics
+        log.info("admin: list %s restored", list_id)
     return restored
 
 
@@ -378,6 +383,7 @@ def start_compaction(services: Services, list_ids: list[str]) -> Job:
             job.step()
 
     services.jobs.run(job, work)
+    log.info("admin: compaction of %d list(s) started (job %d)", len(list_ids), job.id)
     return job
 
 

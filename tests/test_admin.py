@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server import schema
 from tests.support import ROOT, ServerProcess, wait_for
 
 ADMIN = "operator-secret-" + "x" * 40
@@ -152,6 +153,13 @@ async def test_delete_then_restore_brings_the_list_back_with_its_shares(
     assert sorted(s["role"] for s in shares) == ["owner", "view"]
     async with server.client(list_id, token=view["token"]) as client:
         await client.wait_synced()
+        assert [i["name"] for i in schema.list_items(client.doc)] == ["cake"]
+
+    # Its owner deletes it (soft as well); the operator can bring it back again.
+    assert server.api("DELETE", "", list_id).status_code == 204
+    assert server.api("GET", "", list_id).status_code == 404
+    assert admin(server, "POST", f"/lists/{list_id}/restore").status_code == 200
+    assert server.get_list(list_id)["items"][0]["name"] == "cake"
 
 
 async def test_owner_delete_is_soft_and_purged_after_the_window(

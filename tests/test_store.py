@@ -138,6 +138,7 @@ def test_soft_delete_hides_everything_but_keeps_the_data(backend: Backend) -> No
 
     assert store.delete_list(LIST, 1000) is True
     assert store.get_list(LIST) is None and store.load(LIST) == []
+    assert store.load(LIST, include_deleted=True) == before  # kept, for the operator's tools
     assert store.find_token("hash-1") is None and store.find_token("hash-edit") is None
     assert store.list_ids() == [other]
     assert store.deleted_lists() == [DeletedList(LIST, 1, 1000)]
