@@ -11,6 +11,7 @@ import gzip
 import sqlite3
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -149,7 +150,7 @@ def restore(source: Path, data_dir: Path, *, force: bool = False) -> BackupResul
         with opener(source, "rb") as src, partial.open("wb") as dst:
             try:
                 _copy_bytes(src, dst, source.stat().st_size, "restore")
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 raise OperatorError(f"{source} could not be read: {exc}") from exc
         with partial.open("rb") as probe:
             if probe.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:

@@ -61,6 +61,8 @@ class Services:
         self.writer.start()
         self.suggestions.start()
         self._purge_task = asyncio.create_task(self._purge_loop(), name="listok-purge")
+        if 0 < len(self.settings.admin_token) < 24:
+            log.warning("LISTOK_ADMIN_TOKEN is short: use `listok admin token` or 32+ random chars")
         if not self.settings.durable_broadcast:
             log.warning("durable_broadcast is off: updates are broadcast before their commit")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ class Settings:
     log_format: str = "text"  # or "json": one JSON object per line
     # Operator (docs/operator.md): the admin API and /admin need this token (empty: only a
     # token made by `listok admin token`, stored hashed in the data dir; neither: admin off).
-    admin_token: str = ""
+    admin_token: str = field(default="", repr=False)
     # A deleted list can be restored for this many days; then its data is purged (checked every
     # purge_interval_seconds), its id kept as a tombstone that is never re-created.
     deleted_retention_days: float = 30.0

@@ -119,6 +119,16 @@ def test_restore_refuses_a_non_empty_directory(live_server: ServerProcess, tmp_p
     bad = listok("restore", junk, "--data-dir", tmp_path / "empty")
     assert bad.returncode != 0 and "neither" in bad.stderr
     assert not (tmp_path / "empty" / "listok.db").exists()
+    # A compressed backup cut short (a full disk, an interrupted upload) is refused too.
+    packed = tmp_path / "b.db.gz"
+    assert (
+        listok("backup", packed, "--compress", "--data-dir", live_server.data_dir).returncode == 0
+    )
+    cut = tmp_path / "cut.db.gz"
+    cut.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
+    bad = listok("restore", cut, "--data-dir", tmp_path / "empty2")
+    assert bad.returncode == 1 and "could not be read" in bad.stderr, bad.stderr
+    assert not (tmp_path / "empty2" / "listok.db").exists()
     assert list_id in listok("lists", "--data-dir", busy).stdout
 
 
