@@ -226,15 +226,12 @@ def main(argv: list[str] | None = None) -> None:
     suggest.add_argument("--prompt", help='a dish or occasion, e.g. "борщ на 6" (needs the model)')
     suggest.add_argument("--limit", type=int, default=10)
     suggest.add_argument("--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR)")
+    add_operator_commands(commands)
     export = commands.add_parser("export", help="print a list as json, text or markdown")
     export.add_argument("list_id")
     export.add_argument("--format", choices=["json", "text", "markdown"], default="text")
     export.add_argument("--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR)")
-    add_operator_commands(commands)
     args = parser.parse_args(argv)
-    if getattr(args, "func", None) is not None:
-        configure_logging("warning", "text")
-        sys.exit(args.func(args))
     if args.command == "suggest":
         settings = Settings.from_env(data_dir=args.data_dir)
         configure_logging("warning", "text")
@@ -248,6 +245,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         configure_logging(settings.log_level, settings.log_format)
         serve(settings)
+    operator_command = getattr(args, "func", None)
+    if operator_command is not None:
+        configure_logging("warning", "text")
+        sys.exit(operator_command(args))
 
 
 if __name__ == "__main__":
