@@ -7,6 +7,7 @@ database as of one moment while the server keeps committing (WAL lets it).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import sqlite3
 import tempfile
@@ -254,11 +255,11 @@ def _check_lists(conn: sqlite3.Connection, report: CheckReport) -> None:
         task = bar.add_task("check lists", total=len(ids))
         for list_id, _ in ids:
             conn.execute("BEGIN")
+            rows: list[tuple[str, int, bytes]] = []
             try:
                 snap = conn.execute(
                     "SELECT state, last_update_id FROM snapshots WHERE list_id = ?", (list_id,)
                 ).fetchone()
-                rows: list[tuple[str, int, bytes]] = []
                 if snap is not None:
                     rows.append(("snapshot of update", int(snap[1]), bytes(snap[0])))
                 rows.extend(
@@ -268,8 +269,14 @@ def _check_lists(conn: sqlite3.Connection, report: CheckReport) -> None:
                         (list_id, snap[1] if snap else 0),
                     )
                 )
+            except sqlite3.DatabaseError as exc:
+                report.problems.append(f"list {list_id}: its history cannot be read: {exc}")
+                bar.advance(task)
+                continue
             finally:
-                conn.execute("COMMIT")
+                if conn.in_transaction:  # read-only: ending it is all there is to do
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
             if not rows:
                 report.problems.append(f"list {list_id}: no history at all")
             else:
@@ -362,7 +369,7 @@ def print_lists(rows: list[list[str]], title: str) -> None:
     table = Table(title=title, title_justify="left")
     for name in COLUMNS:
         numeric = name in ("items", "document", "history")
-        table.add_column(name, justify="right" if numeric else "left", no_wrap=name == "id")
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=name != "title")
     for row in rows:
         table.add_row(*row)
     out.print(table)
