@@ -25,7 +25,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from server import schema
-from server.errors import CloseCode, NotFoundError, UnauthorizedError, UnprocessableError
+from server.errors import (
+    CloseCode,
+    GoneError,
+    NotFoundError,
+    UnauthorizedError,
+    UnprocessableError,
+)
 from store import ListSummary, Store
 
 if TYPE_CHECKING:
@@ -353,6 +359,14 @@ async def soft_delete(services: Services, list_id: str) -> bool:
 
 
 async def restore(services: Services, list_id: str) -> bool:
+    """Bring a deleted list back if it is still within the retention window."""
+    deleted = await asyncio.to_thread(services.store.deleted_lists)
+    tombstone = next((d for d in deleted if d.list_id == list_id), None)
+    if tombstone is None:
+        return False
+    window_ms = services.settings.deleted_retention_days * 86_400_000
+    if schema.now_ms() - tombstone.deleted_at >= window_ms:
+        raise GoneError("this list was deleted before the retention window; it is being purged")
     restored: bool = await services.writer.run(lambda store: store.restore_list(list_id))
     services.tokens.forget()  # its tokens may be cached as unknown
     services.admin_catalog.forget(list_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from server import schema
 from tests.support import ROOT, ServerProcess, wait_for
@@ -128,8 +130,10 @@ async def test_delete_then_restore_brings_the_list_back_with_its_shares(
     # Gone for everyone: its owner and its share link, the API and the socket.
     assert server.api("GET", "", list_id).status_code == 404
     assert server.api("GET", "", list_id, token=view["token"]).status_code == 404
-    async with server.client(list_id) as client:
-        assert await client.wait_closed() == 4404
+    async with websockets.connect(server.sync_url(list_id)) as ws:
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 10)
+        assert ws.close_code == 4404
     # A deleted id is not re-created, by its old owner or view token or a fresh one.
     for token in (owner, view["token"], "N" * 20 + "fresh-token-for-this-id-1234"):
         response = httpx.put(
@@ -165,10 +169,10 @@ async def test_delete_then_restore_brings_the_list_back_with_its_shares(
 async def test_owner_delete_is_soft_and_purged_after_the_window(
     server_factory: Callable[..., ServerProcess],
 ) -> None:
-    # A window under a second, and the server's own purge task every 0.2 s.
+    # A window of 2.6 s, and the server's own purge task every 0.2 s.
     env = {
         "LISTOK_ADMIN_TOKEN": ADMIN,
-        "LISTOK_DELETED_RETENTION_DAYS": "0.00001",
+        "LISTOK_DELETED_RETENTION_DAYS": "0.00003",
         "LISTOK_PURGE_INTERVAL_SECONDS": "0.2",
     }
     server = server_factory(env)
@@ -186,6 +190,20 @@ async def test_owner_delete_is_soft_and_purged_after_the_window(
     put = httpx.put(f"{server.url}/api/lists/{list_id}", json={"token": server.tokens[list_id]})
     assert put.status_code == 409
     assert "purged 1 list(s)" in server.log()
+
+
+def test_no_restore_past_the_window(server_factory: Callable[..., ServerProcess]) -> None:
+    env = {
+        "LISTOK_ADMIN_TOKEN": ADMIN,
+        "LISTOK_DELETED_RETENTION_DAYS": "0",  # every deleted list is past its window
+        "LISTOK_PURGE_INTERVAL_SECONDS": "3600",  # the purge runs at start only: not on this one
+    }
+    server = server_factory(env)
+    list_id = server.create_list("Too late")
+    assert server.api("DELETE", "", list_id).status_code == 204
+    response = admin(server, "POST", f"/lists/{list_id}/restore")
+    assert response.status_code == 410 and response.json()["ok"] is False
+    assert server.api("GET", "", list_id).status_code == 404
 
 
 async def test_compaction_on_demand_and_as_a_job(server: ServerProcess) -> None:
