@@ -71,6 +71,7 @@ def make_token(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.touch(mode=0o600)
+    tmp.chmod(0o600)  # also when a stale .tmp was left with other permissions
     tmp.write_text(_digest(token) + "\n")
     tmp.replace(path)
     return token
