@@ -101,14 +101,19 @@ async def create_new(services: Services, title: str, token: str | None) -> tuple
     return list_id, token
 
 
-async def delete(services: Services, list_id: str) -> None:
-    await services.writer.run(lambda store: store.delete_list(list_id))
+async def delete(services: Services, list_id: str) -> bool:
+    """Hide a list (restorable for the retention window) and close its sockets everywhere."""
+    deleted: bool = await services.writer.run(
+        lambda store: store.delete_list(list_id, schema.now_ms())
+    )
     services.tokens.forget()
     services.suggestions.forget(list_id)
+    services.admin_catalog.forget(list_id)
     room = services.rooms.forget(list_id)
     if room is not None:
         for conn in list(room.conns):
             conn.close_soon(CloseCode.NOT_FOUND, "the list was deleted")
+    return deleted
 
 
 async def add_share(services: Services, list_id: str, role: str, label: str) -> tuple[Share, str]:

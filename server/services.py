@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
+from collections import deque
 
 from models.suggest import Suggester
+from server.admin import Catalog, Jobs
 from server.auth import Tokens
 from server.limits import Limits
 from server.metrics import Metrics
@@ -44,19 +49,50 @@ class Services:
         self.suggestions = Suggestions(self.store, self.rooms, Suggester.from_env())
         self.rooms.add_listener(self.suggestions.changed)
         self.limits = Limits(settings)
+        self._purge_task: asyncio.Task[None] | None = None
+        # The operator's view (server/admin.py): long jobs, decoded list titles, recent commits.
+        self.jobs = Jobs()
+        self.admin_catalog = Catalog(self.store)
+        self.commit_latencies: deque[float] = deque(maxlen=1000)
+        self.started_monotonic = time.monotonic()
 
     def _on_commit(self, count: int, seconds: float) -> None:
         # Called on the writer thread; prometheus_client's metrics are thread-safe.
         self.metrics.commits.inc()
         self.metrics.commit_seconds.observe(seconds)
+        self.commit_latencies.append(seconds)
 
     async def start(self) -> None:
         self.writer.start()
         self.suggestions.start()
+        self._purge_task = asyncio.create_task(self._purge_loop(), name="listok-purge")
+        if 0 < len(self.settings.admin_token) < 24:
+            log.warning("LISTOK_ADMIN_TOKEN is short: use `listok admin token` or 32+ random chars")
         if not self.settings.durable_broadcast:
             log.warning("durable_broadcast is off: updates are broadcast before their commit")
 
+    async def purge_deleted(self) -> int:
+        """Drop the data of lists deleted longer ago than the retention window."""
+        before = int((time.time() - self.settings.deleted_retention_days * 86400) * 1000)
+        purged: int = await self.writer.run(lambda store: store.purge_deleted(before))
+        if purged:
+            log.info("purged %d list(s) deleted before the retention window", purged)
+        return purged
+
+    async def _purge_loop(self) -> None:
+        while True:
+            try:
+                await self.purge_deleted()
+            except Exception:
+                log.exception("purging deleted lists failed; will retry")
+            await asyncio.sleep(self.settings.purge_interval_seconds)
+
     async def stop(self) -> None:
+        if self._purge_task is not None:
+            self._purge_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge_task
+        await self.jobs.stop()
         await self.rooms.close()
         await self.suggestions.stop()
         await self.writer.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,13 @@ class Settings:
     # /metrics: "public", "token" (Authorization: Bearer LISTOK_METRICS_TOKEN) or "off".
     metrics: str = "public"
     metrics_token: str = ""
+    # Operator (docs/operator.md): the admin API and /admin need this token (empty: only a
+    # token made by `listok admin token`, stored hashed in the data dir; neither: admin off).
+    admin_token: str = field(default="", repr=False)
+    # A deleted list can be restored for this many days; then its data is purged (checked every
+    # purge_interval_seconds), its id kept as a tombstone that is never re-created.
+    deleted_retention_days: float = 30.0
+    purge_interval_seconds: float = 3600.0
 
     @property
     def db_path(self) -> Path:
