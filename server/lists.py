@@ -11,13 +11,15 @@ import itertools
 import math
 import uuid
 from collections import Counter
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from server import schema
 from server.auth import new_share_id, new_token, token_hash
 from server.errors import CloseCode, ConflictError, NotFoundError, UnprocessableError
-from server.services import Services
 from store import Share, TokenInUseError
+
+if TYPE_CHECKING:  # services -> admin -> lists: annotations only
+    from server.services import Services
 
 MIN_TOKEN_BITS: Final = 128
 
