@@ -17,7 +17,8 @@ import { getList, upsertList } from './registry.js'
 import { putList, getList as fetchList } from './api.js'
 import { userName, userColor } from './profile.js'
 
-export const CLOSE = { UNAUTHORIZED: 4401, FORBIDDEN: 4403, NOT_FOUND: 4404 }
+// The final close codes of server/errors.py CloseCode.
+export const CLOSE = { UNAUTHORIZED: 4401, NOT_FOUND: 4404 }
 
 export const dbName = (listId) => `listok:${listId}`
 
@@ -123,8 +124,7 @@ export class ListSession {
       original(encoder, decoder, p, emitSynced, type)
       if (emitSynced && syncType === syncProtocol.messageYjsSyncStep2) this.ack()
     }
-    // A view-only connection's change is refused with an auth "permission denied" message
-    // (or, from older servers, close code 4403).
+    // A view-only connection's change is refused with an auth "permission denied" message.
     provider.messageHandlers[messageAuth] = (_encoder, decoder) => {
       authProtocol.readAuthMessage(decoder, this.doc, () => this.denied())
     }
@@ -165,9 +165,6 @@ export class ListSession {
         if (await this.createOnServer()) { this.provider.connect(); return }
       }
       this.problem = 'notfound'
-    } else if (code === CLOSE.FORBIDDEN) {
-      await this.denied()
-      return
     } else if (code === CLOSE.UNAUTHORIZED) {
       this.problem = 'denied'
     }

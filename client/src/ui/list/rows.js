@@ -1,0 +1,201 @@
+// One row per item: the checkbox, the name (opens the inline editor), the grip, delete with
+// undo; and the inline editor itself.
+import * as Y from 'yjs'
+import { h, setText, setValue, announce } from '../dom.js'
+import { t, formatQty, formatUnit } from '../../lib/i18n.js'
+import { updateItem, deleteItem, itemsMap, LOCAL } from '../../lib/items.js'
+import { CATEGORIES } from '../../lib/schema.js'
+import { canonicalUnit } from '../../lib/intel.js'
+
+export function makeRows (view, { reorder, toast, addInput }) {
+  const { session, doc, rows } = view
+  let editingId = null
+
+  function makeRow (id) {
+    const check = h('input.check', {
+      type: 'checkbox',
+      onchange: () => {
+        const item = view.current(id)
+        if (!item) return
+        updateItem(doc, id, { checked: check.checked })
+        announce(t(check.checked ? 'list.checked' : 'list.unchecked', { name: item.name }))
+      }
+    })
+    const name = h('span.name')
+    const qty = h('span.qty')
+    const note = h('span.note')
+    const main = h('button.main', {
+      type: 'button', 'aria-expanded': 'false',
+      onclick: () => toggleEdit(id)
+    }, h('span.line', name, qty), note)
+    const handle = h('button.icon.ghost.handle', {
+      type: 'button',
+      onkeydown: (e) => reorder.keyMove(e, id),
+      onpointerdown: (e) => reorder.startDrag(e, id)
+    }, '⠿')
+    const del = h('button.icon.ghost.delete', { type: 'button', onclick: () => remove(id) }, '✕')
+    const editor = h('div.editor', { hidden: true })
+    const el = h('li.item', { dataset: { id } },
+      h('div.item-row', check, main, handle, del), editor)
+    const row = { id, el, check, name, qty, note, main, handle, del, editor, fields: null }
+    el.addEventListener('keydown', (e) => {
+      if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) reorder.keyMove(e, id)
+    })
+    return row
+  }
+
+  /** The row element for an item, made on first sight and brought up to date. */
+  function rowFor (item) {
+    let row = rows.get(item.id)
+    if (!row) { row = makeRow(item.id); rows.set(item.id, row) }
+    updateRow(row, item)
+    return row.el
+  }
+
+  function updateRow (row, item) {
+    row.el.classList.toggle('checked', item.checked)
+    row.check.checked = item.checked
+    row.check.disabled = session.readOnly
+    row.check.setAttribute('aria-label', t(item.checked ? 'item.uncheck' : 'item.check', { name: item.name }))
+    setText(row.name, item.name)
+    const q = [item.qty == null ? '' : formatQty(item.qty), formatUnit(item.unit, item.qty)].join(' ').trim()
+    setText(row.qty, q)
+    setText(row.note, item.note)
+    row.note.hidden = !item.note
+    row.main.setAttribute('aria-label', t('item.edit', { name: item.name }) + (q ? `, ${q}` : ''))
+    row.main.disabled = session.readOnly
+    row.handle.setAttribute('aria-label', t('item.move', { name: item.name }))
+    row.handle.title = t('item.move.hint')
+    row.handle.hidden = session.readOnly
+    row.del.setAttribute('aria-label', t('item.delete', { name: item.name }))
+    row.del.title = t('item.delete', { name: item.name })
+    row.del.hidden = session.readOnly
+    if (editingId === row.id) fillEditor(row, item)
+  }
+
+  // --- the inline editor ----------------------------------------------------------------
+  function buildEditor (row) {
+    const item = view.current(row.id)
+    const field = (key, label, { tag = 'input', options = [], ...attrs }) => {
+      const input = h(tag, {
+        id: `f-${key}-${row.id}`, name: key, ...attrs,
+        onchange: () => commitField(row.id, key, input)
+      }, ...options)
+      return [h('label', { for: `f-${key}-${row.id}` }, label), input]
+    }
+    const fields = {}
+    const parts = [
+      ['name', t('item.name'), { maxlength: 200, required: true, autocomplete: 'off' }],
+      ['qty', t('item.qty'), { type: 'number', step: 'any', min: 0, inputmode: 'decimal' }],
+      ['unit', t('item.unit'), { maxlength: 40, autocomplete: 'off' }],
+      ['category', t('item.category'), {
+        tag: 'select',
+        options: ['', ...CATEGORIES].map((c) => h('option', { value: c }, c ? t(`cat.${c}`) : t('cat.none')))
+      }],
+      ['note', t('item.note'), { tag: 'textarea', rows: 2, maxlength: 1000 }]
+    ].map(([k, label, attrs]) => {
+      const [lab, input] = field(k, label, attrs)
+      fields[k] = input
+      return h(`div.field.f-${k}`, lab, input)
+    })
+    row.fields = fields
+    row.editor.replaceChildren(h('div.fields', parts),
+      h('div.actions',
+        h('button', { type: 'button', onclick: () => toggleEdit(row.id, true) }, t('action.done'))))
+    row.editor.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') { e.preventDefault(); toggleEdit(row.id, true) }
+      if (e.key === 'Enter' && e.target.tagName === 'INPUT') { e.target.blur(); e.target.focus() }
+    })
+    fillEditor(row, item)
+  }
+
+  function fillEditor (row, item) {
+    if (!row.fields || !item) return
+    setValue(row.fields.name, item.name)
+    setValue(row.fields.qty, item.qty == null ? '' : String(item.qty))
+    setValue(row.fields.unit, formatUnit(item.unit, item.qty))
+    setValue(row.fields.category, item.category)
+    setValue(row.fields.note, item.note)
+  }
+
+  function commitField (id, key, input) {
+    if (session.readOnly) return
+    let v = input.value
+    if (key === 'qty') v = v === '' ? null : Number(v)
+    if (key === 'unit') {
+      const item = view.current(id)
+      if (item && v === formatUnit(item.unit, item.qty)) return // shown in the UI language, unchanged
+      v = canonicalUnit(v)
+    }
+    if (key === 'name' && !v.trim()) { fillEditor(rows.get(id), view.current(id)); return }
+    updateItem(doc, id, { [key]: v })
+  }
+
+  function toggleEdit (id, close = false) {
+    if (session.readOnly) return
+    const prev = editingId
+    if (prev && rows.has(prev)) {
+      const r = rows.get(prev)
+      if (r.fields) for (const [k, input] of Object.entries(r.fields)) if (document.activeElement === input) commitField(prev, k, input)
+      r.editor.hidden = true
+      r.main.setAttribute('aria-expanded', 'false')
+      r.el.classList.remove('editing')
+    }
+    editingId = close || prev === id ? null : id
+    if (editingId) {
+      const r = rows.get(id)
+      buildEditor(r)
+      r.editor.hidden = false
+      r.main.setAttribute('aria-expanded', 'true')
+      r.el.classList.add('editing')
+      r.fields.name.focus()
+    } else if (rows.has(id)) {
+      rows.get(id).main.focus()
+    }
+  }
+
+  /** After a render: forget rows whose items are gone. */
+  function prune (seen) {
+    for (const id of [...rows.keys()]) if (!seen.has(id)) rows.delete(id)
+    if (editingId && !rows.has(editingId)) editingId = null
+  }
+
+  function closeEditor () {
+    if (editingId) toggleEdit(editingId, true)
+  }
+
+  // --- delete with undo -----------------------------------------------------------------
+  function remove (id) {
+    const item = view.current(id)
+    if (!item || session.readOnly) return
+    const m = itemsMap(doc).get(id)
+    const snapshot = m instanceof Y.Map ? m.toJSON() : null
+    const next = nextFocus(id)
+    session.undo.stopCapturing()
+    deleteItem(doc, id)
+    const stackItem = session.undo.undoStack[session.undo.undoStack.length - 1]
+    session.undo.stopCapturing()
+    view.render()
+    next?.focus()
+    toast(t('list.deleted', { name: item.name }), t('action.undo'), () => {
+      const stack = session.undo.undoStack
+      if (stack[stack.length - 1] === stackItem) session.undo.undo()
+      else if (snapshot && !itemsMap(doc).has(id)) {
+        doc.transact(() => {
+          const restored = new Y.Map()
+          for (const [k, v] of Object.entries(snapshot)) restored.set(k, v)
+          itemsMap(doc).set(id, restored)
+        }, LOCAL)
+      }
+      announce(t('list.restored', { name: item.name }))
+    })
+  }
+
+  function nextFocus (id) {
+    const row = rows.get(id)
+    const li = row?.el.nextElementSibling || row?.el.previousElementSibling
+    return li ? li.querySelector('button.main') : addInput
+  }
+
+  return { rowFor, prune, closeEditor }
+}
