@@ -26,8 +26,8 @@ function header (slot) {
   }, LANGS.map((l) => h('option', { value: l, selected: l === currentLang() }, t(`lang.${l}`))))
   return h('header.bar',
     onList
-      ? h('a.back', { href: '/', 'aria-label': t('nav.back'), onclick (e) { e.preventDefault(); navigate('/') } }, '‹ ', h('span.back-text', {}, t('nav.lists')))
-      : h('a.brand', { href: '/', 'aria-label': t('app.name') }, h('img', { src: '/icon.svg', alt: '', width: 28, height: 28 }), h('span', {}, t('app.name'))),
+      ? h('a.back', { href: '/', title: t('nav.back'), onclick (e) { e.preventDefault(); navigate('/') } }, h('span', { 'aria-hidden': 'true' }, '‹'), h('span.back-text', {}, t('nav.lists')))
+      : h('a.brand', { href: '/' }, h('img', { src: '/icon.svg', alt: '', width: 28, height: 28 }), h('span', {}, t('app.name'))),
     h('div.slot', slot),
     lang)
 }

@@ -10,6 +10,7 @@ import { IndexeddbPersistence } from 'y-indexeddb'
 import { WebsocketProvider, messageSync, messageAuth } from 'y-websocket'
 import * as syncProtocol from 'y-protocols/sync'
 import * as authProtocol from 'y-protocols/auth'
+import * as awarenessProtocol from 'y-protocols/awareness'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
 import { LOCAL, itemsMap, metaMap, initMeta, readItems, readTitle } from './items.js'
@@ -56,8 +57,16 @@ export class ListSession {
     // The browser knows before the socket does that the network is gone: say so at once.
     this.onOnline = () => this.connect()
     this.onOffline = () => { this.provider?.disconnect(); this.refreshState() }
+    // A closed tab leaves the others' presence at once, not after the 30 s awareness timeout.
+    this.onPageHide = () => {
+      const p = this.provider
+      if (p) awarenessProtocol.removeAwarenessStates(p.awareness, [this.doc.clientID], 'pagehide')
+    }
+    this.onPageShow = (e) => { if (e.persisted) this.setPresenceName() }
     addEventListener('online', this.onOnline)
     addEventListener('offline', this.onOffline)
+    addEventListener('pagehide', this.onPageHide)
+    addEventListener('pageshow', this.onPageShow)
     this.whenLoaded = this.idb.whenSynced.then(() => {
       if (this.record.pendingCreate) initMeta(this.doc, this.record.title || '')
       this.remember()
@@ -225,7 +234,10 @@ export class ListSession {
   }
 
   setPresenceName () {
-    this.provider?.awareness.setLocalStateField('user', { name: userName(), color: userColor() })
+    const awareness = this.provider?.awareness
+    if (!awareness) return
+    const state = awareness.getLocalState() || {}
+    awareness.setLocalState({ ...state, user: { name: userName(), color: userColor() } })
   }
 
   /** Who else has this list open: [{clientId, name, color}]. */
@@ -234,7 +246,8 @@ export class ListSession {
     if (!this.provider) return out
     this.provider.awareness.getStates().forEach((s, clientId) => {
       if (clientId !== this.doc.clientID && s && s.user) {
-        out.push({ clientId, name: String(s.user.name || ''), color: String(s.user.color || '#888') })
+        const color = String(s.user.color || '')
+        out.push({ clientId, name: String(s.user.name || ''), color: /^#[0-9a-f]{6}$/i.test(color) ? color : '' })
       }
     })
     return out
@@ -246,6 +259,8 @@ export class ListSession {
     clearTimeout(this.rememberTimer)
     removeEventListener('online', this.onOnline)
     removeEventListener('offline', this.onOffline)
+    removeEventListener('pagehide', this.onPageHide)
+    removeEventListener('pageshow', this.onPageShow)
     this.remember()
     this.undo.destroy()
     this.provider?.destroy()

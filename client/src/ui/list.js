@@ -41,7 +41,7 @@ export function renderList (root, listId, { setHeader }) {
     groups: [],
     destroyed: false,
     current: (id) => view.items.find((i) => i.id === id) || null,
-    createdBy: () => userName() || session.record.role || 'edit',
+    createdBy: () => userName(),
     render
   }
   const { doc } = view
@@ -158,6 +158,7 @@ export function renderList (root, listId, { setHeader }) {
   function renderStatus () {
     const ro = session.readOnly
     roBanner.hidden = !ro
+    nameBanner.hidden = ro || !!userName() // a view-only visitor changes nothing: no name asked
     addForm.hidden = ro
     root.firstElementChild?.classList.toggle('is-readonly', ro)
     problemBanner.hidden = !session.problem

@@ -33,26 +33,32 @@ export function makeReorder (view) {
     if (session.readOnly || e.button > 0) return
     const row = rows.get(id)
     const seq = sequenceOf(id)
-    const others = seq.filter((x) => x.id !== id).map((x) => {
+    // Where the others are, measured afresh on each move (a re-render may have shifted them).
+    const measure = () => seq.filter((x) => x.id !== id && rows.has(x.id)).map((x) => {
       const r = rows.get(x.id)
       const box = r.el.getBoundingClientRect()
       return { id: x.id, el: r.el, mid: box.top + box.height / 2 }
     })
+    let others = measure()
     e.preventDefault()
     row.handle.setPointerCapture(e.pointerId)
     dragging = { startY: e.clientY, afterId: undefined }
     row.el.classList.add('dragging')
     const move = (ev) => {
+      row.el.style.transform = ''
+      others = measure()
       row.el.style.transform = `translateY(${ev.clientY - dragging.startY}px)`
       const before = others.filter((o) => o.mid < ev.clientY)
       dragging.afterId = before.length ? before[before.length - 1].id : null
       for (const o of others) o.el.classList.toggle('drop-after', o.id === dragging.afterId)
       row.el.parentElement.classList.toggle('drop-first', dragging.afterId === null)
     }
+    // On window, not the grip: a re-render that moves the row (the server filing it in a
+    // category meanwhile) drops the pointer capture, and the drag must go on regardless.
     const end = () => {
-      row.handle.removeEventListener('pointermove', move)
-      row.handle.removeEventListener('pointerup', end)
-      row.handle.removeEventListener('pointercancel', end)
+      removeEventListener('pointermove', move)
+      removeEventListener('pointerup', end)
+      removeEventListener('pointercancel', end)
       row.el.classList.remove('dragging')
       row.el.style.transform = ''
       row.el.parentElement?.classList.remove('drop-first')
@@ -61,9 +67,9 @@ export function makeReorder (view) {
       dragging = null
       if (afterId !== undefined) moveItem(doc, id, afterId, seq)
     }
-    row.handle.addEventListener('pointermove', move)
-    row.handle.addEventListener('pointerup', end)
-    row.handle.addEventListener('pointercancel', end)
+    addEventListener('pointermove', move)
+    addEventListener('pointerup', end)
+    addEventListener('pointercancel', end)
   }
 
   return { keyMove, startDrag }

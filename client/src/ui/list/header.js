@@ -4,6 +4,9 @@ import { t } from '../../lib/i18n.js'
 import { readTitle, setTitle } from '../../lib/items.js'
 import { userName } from '../../lib/profile.js'
 
+// A peer's colour goes into a style attribute: only a plain #rrggbb, never other CSS.
+const COLOR = /^#[0-9a-f]{6}$/i
+
 export function makeHeader (view) {
   const { session, doc } = view
   const titleBtn = h('button.title-btn', {
@@ -17,7 +20,7 @@ export function makeHeader (view) {
     },
     onblur: () => finishRename(true)
   })
-  const titleBox = h('div.title-box', titleBtn, titleInput,
+  const titleBox = h('div.title-box', h('h1.title-h', titleBtn), titleInput,
     h('span.sr-only', { id: 'rename-hint' }, t('list.rename.hint')))
   function startRename () {
     if (session.readOnly) return
@@ -52,11 +55,14 @@ export function makeHeader (view) {
     setText(syncEl, t(`sync.${state}`))
     syncEl.title = t(`sync.${state}.hint`)
     const peers = session.peers()
-    const me = { clientId: 'me', name: userName() || t('presence.you'), color: '' }
+    const mine = userName()
+    const me = { clientId: 'me', name: mine, color: '' }
     syncChildren(presenceEl, [me, ...peers].map((p) => {
-      const label = p.clientId === 'me' ? t('presence.me', { name: me.name }) : (p.name || t('presence.anon'))
-      return h('li.avatar', { title: label, 'aria-label': label, style: p.color ? `--c:${p.color}` : null, dataset: p.clientId === 'me' ? { me: '1' } : null },
-        (p.name || '?').trim().charAt(0).toUpperCase() || '?')
+      const label = p.clientId === 'me'
+        ? (mine ? t('presence.me', { name: mine }) : t('presence.you'))
+        : (p.name || t('presence.anon'))
+      return h('li.avatar', { title: label, 'aria-label': label, style: COLOR.test(p.color) ? `--c:${p.color}` : null, dataset: p.clientId === 'me' ? { me: '1' } : null },
+        ((p.clientId === 'me' ? mine || t('presence.you') : p.name) || '?').trim().charAt(0).toUpperCase() || '?')
     }))
     presenceEl.setAttribute('aria-label', t('presence.count', { n: peers.length + 1 }))
   }

@@ -1,5 +1,5 @@
-// One row per item: the checkbox, the name (opens the inline editor), the grip, delete with
-// undo; and the inline editor itself.
+// One row per item: tick by tapping the name, the edit button (opens the inline editor), the
+// grip, delete with undo; and the inline editor itself.
 import * as Y from 'yjs'
 import { h, setText, setValue, announce } from '../dom.js'
 import { t, formatQty, formatUnit } from '../../lib/i18n.js'
@@ -11,23 +11,20 @@ export function makeRows (view, { reorder, toast, addInput }) {
   const { session, doc, rows } = view
   let editingId = null
 
+  // A tap anywhere on the name ticks the item (the label holds the checkbox); editing has its
+  // own button. Every control is at least 44x44 px.
   function makeRow (id) {
     const check = h('input.check', {
-      type: 'checkbox',
-      onchange: () => {
-        const item = view.current(id)
-        if (!item) return
-        updateItem(doc, id, { checked: check.checked })
-        announce(t(check.checked ? 'list.checked' : 'list.unchecked', { name: item.name }))
-      }
+      type: 'checkbox', id: `c-${id}`,
+      onchange: () => toggleChecked(id, check.checked)
     })
     const name = h('span.name')
     const qty = h('span.qty')
     const note = h('span.note')
-    const main = h('button.main', {
-      type: 'button', 'aria-expanded': 'false',
-      onclick: () => toggleEdit(id)
-    }, h('span.line', name, qty), note)
+    const tick = h('label.tick', { for: `c-${id}` }, h('span.line', name, qty), note)
+    const edit = h('button.icon.ghost.edit', {
+      type: 'button', 'aria-expanded': 'false', onclick: () => toggleEdit(id)
+    }, '✎')
     const handle = h('button.icon.ghost.handle', {
       type: 'button',
       onkeydown: (e) => reorder.keyMove(e, id),
@@ -36,12 +33,28 @@ export function makeRows (view, { reorder, toast, addInput }) {
     const del = h('button.icon.ghost.delete', { type: 'button', onclick: () => remove(id) }, '✕')
     const editor = h('div.editor', { hidden: true })
     const el = h('li.item', { dataset: { id } },
-      h('div.item-row', check, main, handle, del), editor)
-    const row = { id, el, check, name, qty, note, main, handle, del, editor, fields: null }
+      h('div.item-row', check, tick, edit, handle, del), editor)
+    const row = { id, el, check, name, qty, note, tick, edit, handle, del, editor, fields: null }
     el.addEventListener('keydown', (e) => {
       if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) reorder.keyMove(e, id)
     })
     return row
+  }
+
+  /**
+   * Ticks or unticks an item. The row moves to the other section; focus stays where it was in
+   * this one (on the neighbour's checkbox), so ticking several in a row needs no hunting.
+   */
+  function toggleChecked (id, checked) {
+    const item = view.current(id)
+    if (!item) return
+    const row = rows.get(id)
+    const li = row.el.nextElementSibling || row.el.previousElementSibling
+    const stay = li ? li.querySelector('input.check') : null
+    updateItem(doc, id, { checked })
+    view.render()
+    if (stay?.isConnected) stay.focus({ preventScroll: true })
+    announce(t(checked ? 'list.checked' : 'list.unchecked', { name: item.name }))
   }
 
   /** The row element for an item, made on first sight and brought up to date. */
@@ -56,14 +69,14 @@ export function makeRows (view, { reorder, toast, addInput }) {
     row.el.classList.toggle('checked', item.checked)
     row.check.checked = item.checked
     row.check.disabled = session.readOnly
-    row.check.setAttribute('aria-label', t(item.checked ? 'item.uncheck' : 'item.check', { name: item.name }))
     setText(row.name, item.name)
     const q = [item.qty == null ? '' : formatQty(item.qty), formatUnit(item.unit, item.qty)].join(' ').trim()
     setText(row.qty, q)
     setText(row.note, item.note)
     row.note.hidden = !item.note
-    row.main.setAttribute('aria-label', t('item.edit', { name: item.name }) + (q ? `, ${q}` : ''))
-    row.main.disabled = session.readOnly
+    row.edit.setAttribute('aria-label', t('item.edit', { name: item.name }))
+    row.edit.title = t('item.edit', { name: item.name })
+    row.edit.hidden = session.readOnly
     row.handle.setAttribute('aria-label', t('item.move', { name: item.name }))
     row.handle.title = t('item.move.hint')
     row.handle.hidden = session.readOnly
@@ -138,7 +151,7 @@ export function makeRows (view, { reorder, toast, addInput }) {
       const r = rows.get(prev)
       if (r.fields) for (const [k, input] of Object.entries(r.fields)) if (document.activeElement === input) commitField(prev, k, input)
       r.editor.hidden = true
-      r.main.setAttribute('aria-expanded', 'false')
+      r.edit.setAttribute('aria-expanded', 'false')
       r.el.classList.remove('editing')
     }
     editingId = close || prev === id ? null : id
@@ -146,11 +159,11 @@ export function makeRows (view, { reorder, toast, addInput }) {
       const r = rows.get(id)
       buildEditor(r)
       r.editor.hidden = false
-      r.main.setAttribute('aria-expanded', 'true')
+      r.edit.setAttribute('aria-expanded', 'true')
       r.el.classList.add('editing')
       r.fields.name.focus()
     } else if (rows.has(id)) {
-      rows.get(id).main.focus()
+      rows.get(id).edit.focus()
     }
   }
 
@@ -194,7 +207,7 @@ export function makeRows (view, { reorder, toast, addInput }) {
   function nextFocus (id) {
     const row = rows.get(id)
     const li = row?.el.nextElementSibling || row?.el.previousElementSibling
-    return li ? li.querySelector('button.main') : addInput
+    return li ? li.querySelector('input.check') : addInput
   }
 
   return { rowFor, prune, closeEditor }
