@@ -546,7 +546,7 @@ async def create_share(request: Request) -> JSONResponse:
     only_keys(data, ("role", "label"))
     role = data.get("role")
     if role not in SHARE_ROLES:
-        raise ApiError(422, "role must be 'edit' or 'view'")
+        raise ApiError(422, "role must be 'owner', 'edit' or 'view'")
     label = data.get("label", "")
     if not isinstance(label, str) or len(label) > 80:
         raise ApiError(422, "label must be a string of at most 80 characters")

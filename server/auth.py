@@ -22,7 +22,7 @@ from starlette.types import Scope
 from store import Share, Store
 
 ROLES: Final = ("owner", "edit", "view")
-SHARE_ROLES: Final = ("edit", "view")
+SHARE_ROLES: Final = ("owner", "edit", "view")  # owner links: a household's other devices
 _RANK: Final = {"view": 0, "edit": 1, "owner": 2}
 _TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 
