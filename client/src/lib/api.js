@@ -56,3 +56,4 @@ export const revokeShare = (id, token, shareId) =>
 export const getActivity = (id, token, lang) =>
   optional('GET', `${listUrl(id)}/activity${lang ? `?lang=${lang}` : ''}`, { token })
 export const getSuggestions = (id, token) => optional('GET', `${listUrl(id)}/suggestions`, { token })
+export const deleteList = (id, token) => call('DELETE', listUrl(id), { token })

@@ -13,7 +13,8 @@ import * as authProtocol from 'y-protocols/auth'
 import * as awarenessProtocol from 'y-protocols/awareness'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
-import { LOCAL, itemsMap, metaMap, initMeta, readItems, readTitle } from './items.js'
+import { LOCAL, itemsMap, metaMap, initMeta, readItems, readTitle, addItem, updateItem } from './items.js'
+import { newListId, newToken } from './ids.js'
 import { getList, upsertList } from './registry.js'
 import { putList, getList as fetchList } from './api.js'
 import { userName, userColor } from './profile.js'
@@ -35,8 +36,8 @@ export class ListSession {
     this.idb = new IndexeddbPersistence(dbName(listId), this.doc)
     this.provider = null
     this.state = 'offline' // offline | syncing | saved
-    this.problem = null // null | 'notfound' | 'denied'
-    this.readOnly = this.record.role === 'view'
+    this.problem = this.record.access || null // null | 'revoked' | 'deleted'
+    this.readOnly = this.record.role === 'view' || !!this.problem
     this.localSeq = 0
     this.ackedSeq = 0
     this.probes = []
@@ -97,7 +98,7 @@ export class ListSession {
 
   /** Makes sure a list created on this device exists on the server, then opens the socket. */
   async connect () {
-    if (this.destroyed) return
+    if (this.destroyed || this.problem) return
     if (this.record.pendingCreate && !(await this.createOnServer())) {
       this.refreshState()
       return
@@ -110,7 +111,7 @@ export class ListSession {
   async createOnServer () {
     const r = await putList(this.listId, readTitle(this.doc) || this.record.title || '', this.token)
     if (!r.ok) {
-      if (r.status === 401 || r.status === 403) this.problem = 'denied'
+      if (r.status === 401 || r.status === 403) this.lostAccess('revoked')
       return false
     }
     this.record = upsertList(this.listId, {
@@ -153,6 +154,8 @@ export class ListSession {
   /** Plug-in point for share links: the server may tell us our role. */
   async learnRole () {
     const r = await fetchList(this.listId, this.token)
+    if (r.status === 401) return this.lostAccess('revoked')
+    if (r.status === 404) return this.lostAccess('deleted')
     const role = r.ok && r.data && typeof r.data.role === 'string' ? r.data.role : null
     if (role) {
       this.record = upsertList(this.listId, { role })
@@ -161,23 +164,33 @@ export class ListSession {
   }
 
   setReadOnly (on) {
-    if (this.readOnly === on) return
+    if (this.readOnly === on || this.problem) return
     this.readOnly = on
     this.emit()
   }
 
-  async onClosed ({ code }) {
-    if (code === CLOSE.NOT_FOUND) {
-      // The server lost the list or never got it: create it again from this device's copy.
-      if (itemsMap(this.doc).size || readTitle(this.doc)) {
-        this.record = upsertList(this.listId, { pendingCreate: true })
-        if (await this.createOnServer()) { this.provider.connect(); return }
-      }
-      this.problem = 'notfound'
-    } else if (code === CLOSE.UNAUTHORIZED) {
-      this.problem = 'denied'
-    }
+  /**
+   * 4401: this device's link no longer gives access (revoked, or the list is gone); 4404: the
+   * list was deleted. Both are final: stop reconnecting, keep the local copy (with anything
+   * not yet sent) read-only, and remember it for the home screen. Never re-create the list.
+   */
+  onClosed ({ code }) {
+    if (code === CLOSE.UNAUTHORIZED) this.lostAccess('revoked')
+    else if (code === CLOSE.NOT_FOUND) this.lostAccess('deleted')
+  }
+
+  lostAccess (why) {
+    if (this.problem === why) return
+    this.problem = why
+    this.provider?.disconnect()
+    this.record = upsertList(this.listId, { access: why })
+    this.readOnly = true
     this.refreshState()
+  }
+
+  /** Changes made here that the server never confirmed (lost with the access). */
+  get unsent () {
+    return this.ackedSeq < this.localSeq
   }
 
   /**
@@ -224,7 +237,6 @@ export class ListSession {
     if (!p || !p.wsconnected) state = 'offline'
     else if (!p.synced || this.ackedSeq < this.localSeq) state = 'syncing'
     else state = 'saved'
-    if (p && p.wsconnected) this.problem = null
     if (state === 'syncing' && p?.synced && !this.probes.length) this.scheduleProbe()
     if (state !== this.state || this.lastProblem !== this.problem) {
       this.state = state
@@ -267,4 +279,24 @@ export class ListSession {
     this.idb.destroy()
     this.doc.destroy()
   }
+}
+
+/**
+ * A new list of this device's own with the items of `doc` (fresh ids, ticks kept): how a
+ * person whose access ended keeps what they had, their unsent changes included.
+ */
+export async function copyToNewList (doc, title) {
+  const listId = newListId()
+  const copy = new Y.Doc()
+  initMeta(copy, title)
+  for (const item of readItems(doc)) {
+    const id = addItem(copy, item, item.created_by)
+    if (id && item.checked) updateItem(copy, id, { checked: true })
+  }
+  const idb = new IndexeddbPersistence(dbName(listId), copy)
+  await idb.whenSynced
+  await idb.destroy()
+  copy.destroy()
+  upsertList(listId, { title, token: newToken(), pendingCreate: true, role: 'owner', openedAt: Date.now() })
+  return listId
 }

@@ -6,8 +6,10 @@
 //   suggestions.js  the "often bought" chips
 import { h, syncChildren, setText, announce } from './dom.js'
 import { t, currentLang } from '../lib/i18n.js'
-import { ListSession } from '../lib/session.js'
-import { readItems, addItem, itemsMap, metaMap } from '../lib/items.js'
+import { ListSession, copyToNewList } from '../lib/session.js'
+import { listPath } from '../lib/links.js'
+import { confirmDialog } from './dialogs.js'
+import { readItems, readTitle, addItem, itemsMap, metaMap } from '../lib/items.js'
 import { CATEGORIES } from '../lib/schema.js'
 import { parseEntry } from '../lib/intel.js'
 import { userName, setUserName } from '../lib/profile.js'
@@ -28,7 +30,7 @@ function groupItems (open) {
     .filter((g) => g.items.length)
 }
 
-export function renderList (root, listId, { setHeader }) {
+export function renderList (root, listId, { setHeader, navigate }) {
   upsertList(listId, { openedAt: Date.now() })
   const session = new ListSession(listId)
   // What the parts share: the session, the rows, and the items as last drawn.
@@ -65,7 +67,27 @@ export function renderList (root, listId, { setHeader }) {
     }
   }, h('label', { for: 'presence-name' }, t('name.ask')), nameInput, h('button', { type: 'submit' }, t('name.save')))
   const roBanner = h('p.banner.readonly', { hidden: true }, t('list.readonly'))
-  const problemBanner = h('p.banner.problem', { hidden: true, role: 'alert' })
+  // Access ended (link revoked, list deleted): say so, and offer to keep a copy.
+  const problemText = h('span')
+  const problemBanner = h('div.banner.problem', { hidden: true, role: 'alert' }, problemText,
+    h('button', { type: 'button', onclick: copyAway }, t('problem.copy')))
+  async function copyAway () {
+    const title = t('list.copy.title', { title: readTitle(doc) || session.record.title || t('list.untitled') })
+    const id = await copyToNewList(doc, title)
+    announce(t('problem.copied', { title }))
+    navigate(listPath(id))
+  }
+
+  // --- list actions (bottom) -------------------------------------------------------------
+  const deleteBtn = h('button.danger', { type: 'button', hidden: true, onclick: deleteList }, t('list.delete'))
+  const actionsEl = h('div.list-actions.row', { role: 'group', 'aria-label': t('list.actions') }, deleteBtn)
+  async function deleteList () {
+    const title = readTitle(doc) || session.record.title || t('list.untitled')
+    if (!(await confirmDialog(t('list.delete.confirm', { title }), t('list.delete.ok')))) return
+    // The undo window: the home screen holds the delete back for a few seconds (main.js).
+    upsertList(listId, { pendingDelete: Date.now() + 8000 })
+    navigate('/')
+  }
 
   // --- add form -------------------------------------------------------------------------
   const addInput = h('input', {
@@ -116,7 +138,7 @@ export function renderList (root, listId, { setHeader }) {
     nameBanner, roBanner, problemBanner,
     addForm, suggestions.el,
     h('section.card.items-card', { 'aria-label': t('list.items') }, emptyEl, groupsEl, doneEl),
-    toastEl))
+    actionsEl, toastEl))
 
   // --- the whole view from the document -------------------------------------------------
   function sectionFor (g) {
@@ -157,12 +179,17 @@ export function renderList (root, listId, { setHeader }) {
 
   function renderStatus () {
     const ro = session.readOnly
-    roBanner.hidden = !ro
+    roBanner.hidden = !ro || !!session.problem
     nameBanner.hidden = ro || !!userName() // a view-only visitor changes nothing: no name asked
     addForm.hidden = ro
     root.firstElementChild?.classList.toggle('is-readonly', ro)
     problemBanner.hidden = !session.problem
-    if (session.problem) setText(problemBanner, t(`problem.${session.problem}`))
+    if (session.problem) shareBtn.hidden = activityBtn.hidden = true
+    if (session.problem) {
+      setText(problemText, t(`problem.${session.problem}`) + (session.unsent ? ' ' + t('problem.unsent') : ''))
+    }
+    deleteBtn.hidden = session.record.role !== 'owner' || !!session.problem || session.record.pendingCreate
+    actionsEl.hidden = [...actionsEl.children].every((b) => b.hidden)
     header.renderTitle()
     header.renderStatus()
   }

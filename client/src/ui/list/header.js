@@ -50,7 +50,7 @@ export function makeHeader (view) {
   }
 
   function renderStatus () {
-    const state = session.state
+    const state = session.problem || session.state // revoked | deleted | offline | syncing | saved
     syncEl.dataset.state = state
     setText(syncEl, t(`sync.${state}`))
     syncEl.title = t(`sync.${state}.hint`)
