@@ -43,7 +43,7 @@ def make_share(base_url: str, list_id: str, token: str | None, role: str) -> dic
     ("locale", "truth", "copy", "badge"),
     [
         ("en-US", "This link no longer gives access", "Copy to a new list of my own", "no access"),
-        ("ru-RU", "Эта ссылка больше не даёт доступа", "Скопировать в свой новый список", "нет доступа"),
+        ("ru-RU", "Эта ссылка больше не даёт", "Скопировать в свой новый список", "нет доступа"),
     ],
 )
 def test_a_revoked_link_says_so_and_keeps_unsent_changes(
