@@ -164,3 +164,13 @@ export function moveItem (ydoc, id, afterId, sequence) {
   }, LOCAL)
   return true
 }
+
+const QTY_MAX = 1_000_000 // server/api.py QTY_MAX
+
+/** The quantity after merging `fields` into `existing` (server/api.py _merged_qty's rule). */
+export function mergedQty (existing, fields) {
+  const old = existing.qty
+  const add = numOrNull(fields.qty)
+  if (old != null && add != null && (existing.unit || null) === (fields.unit || null)) return Math.min(old + add, QTY_MAX)
+  return Math.min((old ?? 1) + 1, QTY_MAX)
+}

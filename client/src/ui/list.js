@@ -8,10 +8,10 @@ import { h, syncChildren, setText, announce } from './dom.js'
 import { t, currentLang } from '../lib/i18n.js'
 import { ListSession, copyToNewList } from '../lib/session.js'
 import { listPath } from '../lib/links.js'
-import { confirmDialog } from './dialogs.js'
-import { readItems, readTitle, addItem, itemsMap, metaMap } from '../lib/items.js'
+import { confirmDialog, choiceDialog } from './dialogs.js'
+import { readItems, readTitle, addItem, updateItem, mergedQty, itemsMap, metaMap } from '../lib/items.js'
 import { CATEGORIES } from '../lib/schema.js'
-import { parseEntry } from '../lib/intel.js'
+import { parseEntry, findDuplicate } from '../lib/intel.js'
 import { userName, setUserName } from '../lib/profile.js'
 import { upsertList } from '../lib/registry.js'
 import { getShares, getActivity } from '../lib/api.js'
@@ -95,20 +95,50 @@ export function renderList (root, listId, { setHeader, navigate }) {
     placeholder: t('list.add.placeholder'), enterkeyhint: 'done'
   })
   const addForm = h('form.add.row', {
-    onsubmit (e) {
+    async onsubmit (e) {
       e.preventDefault()
       const text = addInput.value.trim()
       if (!text || session.readOnly) return
       const fields = parseEntry(text, currentLang())
-      const id = addItem(doc, fields, view.createdBy())
+      // Already on the list ("Молока" next to "молоко")? Ask, here and offline alike.
+      const dup = findDuplicate(fields.name, view.items)
+      let id = null
+      if (dup) {
+        const choice = await choiceDialog(t('dup.question', { name: dup.name }), [
+          { value: 'cancel', label: t('action.cancel') },
+          { value: 'add', label: t('dup.add') },
+          { value: 'merge', label: t('dup.merge'), primary: true }
+        ], { className: 'dup' })
+        if (choice === 'merge') {
+          updateItem(doc, dup.id, { qty: mergedQty(dup, fields), ...(dup.unit ? {} : { unit: fields.unit }) })
+          id = dup.id
+        } else if (choice === 'add') {
+          id = addItem(doc, fields, view.createdBy())
+        }
+        addInput.focus()
+      } else {
+        id = addItem(doc, fields, view.createdBy())
+      }
       if (id) {
         addInput.value = ''
+        draft.clear()
         announce(t('list.added', { name: fields.name }))
         suggestions.loadSoon()
       }
     }
   }, h('label.sr-only', { for: 'add-item' }, t('list.add.label')), addInput,
   h('button.primary', { type: 'submit' }, t('list.add.submit')))
+
+  // Unsent text in the add box survives a reload (per list, this device only).
+  const draft = {
+    key: `listok.draft.${listId}`,
+    clear () { sessionStorage.removeItem(this.key) }
+  }
+  addInput.value = sessionStorage.getItem(draft.key) || ''
+  addInput.addEventListener('input', () => {
+    if (addInput.value) sessionStorage.setItem(draft.key, addInput.value)
+    else draft.clear()
+  })
 
   // --- toast (undo) ---------------------------------------------------------------------
   const toastEl = h('div.toast', { role: 'status', hidden: true })
@@ -209,7 +239,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     if (session.state === 'saved' && probedAs !== as) { probedAs = as; probeOptional() }
     schedule()
   })
-  session.whenLoaded.then(() => schedule())
+  session.whenLoaded.then(() => { render(); rowsPart.restoreEditor(); schedule() })
   render()
   renderStatus()
 

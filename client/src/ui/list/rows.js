@@ -13,6 +13,24 @@ export function makeRows (view, { reorder, toast, addInput }) {
 
   // A tap anywhere on the name ticks the item (the label holds the checkbox); editing has its
   // own button. Every control is at least 44x44 px.
+  const editKey = `listok.editing.${view.listId}`
+
+  /** After a reload: the editor that was open, with what was typed in it. */
+  function restoreEditor () {
+    let saved = null
+    try { saved = JSON.parse(sessionStorage.getItem(editKey) || 'null') } catch { saved = null }
+    if (!saved || !rows.has(saved.id) || session.readOnly || editingId) return
+    toggleEdit(saved.id)
+    const row = rows.get(saved.id)
+    for (const [k, v] of Object.entries(saved.values || {})) {
+      if (row.fields[k] && typeof v === 'string' && row.fields[k].value !== v) {
+        row.fields[k].value = v
+        row.fields[k].dataset.dirty = '1'
+      }
+    }
+    if (saved.values) sessionStorage.setItem(editKey, JSON.stringify(saved))
+  }
+
   function makeRow (id) {
     const check = h('input.check', {
       type: 'checkbox', id: `c-${id}`,
@@ -92,7 +110,8 @@ export function makeRows (view, { reorder, toast, addInput }) {
     const field = (key, label, { tag = 'input', options = [], ...attrs }) => {
       const input = h(tag, {
         id: `f-${key}-${row.id}`, name: key, ...attrs,
-        onchange: () => commitField(row.id, key, input)
+        oninput: () => { input.dataset.dirty = '1' },
+        onchange: () => { delete input.dataset.dirty; commitField(row.id, key, input) }
       }, ...options)
       return [h('label', { for: `f-${key}-${row.id}` }, label), input]
     }
@@ -115,6 +134,11 @@ export function makeRows (view, { reorder, toast, addInput }) {
     row.editor.replaceChildren(h('div.fields', parts),
       h('div.actions',
         h('button', { type: 'button', onclick: () => toggleEdit(row.id, true) }, t('action.done'))))
+    // What is typed but not yet committed survives a reload (see restoreEditor).
+    row.editor.addEventListener('input', () => {
+      const values = Object.fromEntries(Object.entries(fields).map(([k, el]) => [k, el.value]))
+      sessionStorage.setItem(editKey, JSON.stringify({ id: row.id, values }))
+    })
     row.editor.addEventListener('keydown', (e) => {
       if (e.key === 'Escape') { e.preventDefault(); toggleEdit(row.id, true) }
       if (e.key === 'Enter' && e.target.tagName === 'INPUT') { e.target.blur(); e.target.focus() }
@@ -122,13 +146,17 @@ export function makeRows (view, { reorder, toast, addInput }) {
     fillEditor(row, item)
   }
 
+  /** The item's values into the editor, except where the person typed and has not committed. */
   function fillEditor (row, item) {
     if (!row.fields || !item) return
-    setValue(row.fields.name, item.name)
-    setValue(row.fields.qty, item.qty == null ? '' : String(item.qty))
-    setValue(row.fields.unit, formatUnit(item.unit, item.qty))
-    setValue(row.fields.category, item.category)
-    setValue(row.fields.note, item.note)
+    const shown = {
+      name: item.name,
+      qty: item.qty == null ? '' : String(item.qty),
+      unit: formatUnit(item.unit, item.qty),
+      category: item.category,
+      note: item.note
+    }
+    for (const [k, v] of Object.entries(shown)) if (!row.fields[k].dataset.dirty) setValue(row.fields[k], v)
   }
 
   function commitField (id, key, input) {
@@ -149,12 +177,19 @@ export function makeRows (view, { reorder, toast, addInput }) {
     const prev = editingId
     if (prev && rows.has(prev)) {
       const r = rows.get(prev)
-      if (r.fields) for (const [k, input] of Object.entries(r.fields)) if (document.activeElement === input) commitField(prev, k, input)
+      // Closing commits what was typed (a restored draft has not seen a change event).
+      if (r.fields) {
+        for (const [k, input] of Object.entries(r.fields)) {
+          if (document.activeElement === input || input.dataset.dirty) { delete input.dataset.dirty; commitField(prev, k, input) }
+        }
+      }
       r.editor.hidden = true
       r.edit.setAttribute('aria-expanded', 'false')
       r.el.classList.remove('editing')
     }
     editingId = close || prev === id ? null : id
+    if (editingId) sessionStorage.setItem(editKey, JSON.stringify({ id: editingId, values: null }))
+    else sessionStorage.removeItem(editKey)
     if (editingId) {
       const r = rows.get(id)
       buildEditor(r)
@@ -210,5 +245,5 @@ export function makeRows (view, { reorder, toast, addInput }) {
     return li ? li.querySelector('input.check') : addInput
   }
 
-  return { rowFor, prune, closeEditor }
+  return { rowFor, prune, closeEditor, restoreEditor }
 }
