@@ -9,7 +9,7 @@ import { t, currentLang } from '../lib/i18n.js'
 import { ListSession, copyToNewList } from '../lib/session.js'
 import { listPath } from '../lib/links.js'
 import { confirmDialog, choiceDialog } from './dialogs.js'
-import { readItems, readTitle, addItem, updateItem, mergedQty, itemsMap, metaMap } from '../lib/items.js'
+import { readItems, readTitle, addItem, updateItem, mergedQty, itemsMap, metaMap, LOCAL } from '../lib/items.js'
 import { CATEGORIES } from '../lib/schema.js'
 import { parseEntry, findDuplicate } from '../lib/intel.js'
 import { userName, setUserName } from '../lib/profile.js'
@@ -43,6 +43,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     groups: [],
     destroyed: false,
     current: (id) => view.items.find((i) => i.id === id) || null,
+    changedByOthers: new Set(), // item ids others changed since this device last looked
     createdBy: () => userName(),
     render
   }
@@ -143,13 +144,17 @@ export function renderList (root, listId, { setHeader, navigate }) {
   // --- toast (undo) ---------------------------------------------------------------------
   const toastEl = h('div.toast', { role: 'status', hidden: true })
   let toastTimer = 0
-  function toast (text, actionLabel, action) {
+  /** A message with one action (Undo, Restore); `sticky` ones wait for the person. */
+  function toast (text, actionLabel, action, { sticky = false } = {}) {
     clearTimeout(toastTimer)
-    toastEl.replaceChildren(h('span', {}, text), h('button', {
+    const button = h('button', {
       type: 'button', onclick () { toastEl.hidden = true; action() }
-    }, actionLabel))
+    }, actionLabel)
+    const close = h('button.icon.ghost', { type: 'button', 'aria-label': t('action.close'), onclick () { toastEl.hidden = true } }, '✕')
+    toastEl.replaceChildren(h('span', {}, text), button, sticky ? close : null)
     toastEl.hidden = false
-    toastTimer = setTimeout(() => { toastEl.hidden = true }, 8000)
+    if (!sticky) toastTimer = setTimeout(() => { toastEl.hidden = true }, 8000)
+    return button
   }
 
   const reorder = makeReorder(view)
@@ -160,14 +165,43 @@ export function renderList (root, listId, { setHeader, navigate }) {
   const emptyEl = h('p.empty', { hidden: true }, t('list.empty'))
   const doneList = h('ul.items.done-items', { 'aria-label': t('list.done') })
   const doneSummary = h('summary')
-  const doneEl = h('details.done', { open: true }, doneSummary, doneList)
+  // The Done section remembers being folded (per list, this device).
+  const doneKey = `listok.doneOpen.${listId}`
+  const doneEl = h('details.done', { open: localStorage.getItem(doneKey) !== '0' }, doneSummary, doneList)
+  doneEl.addEventListener('toggle', () => localStorage.setItem(doneKey, doneEl.open ? '1' : '0'))
+  const clearBtn = h('button.ghost.clear-done', { type: 'button', onclick: clearChecked })
+  const doneFoot = h('div.done-foot', clearBtn)
+  doneEl.append(doneFoot)
+  /** Deletes every ticked item in one step, with one Undo. */
+  function clearChecked () {
+    const done = view.items.filter((i) => i.checked)
+    if (!done.length || session.readOnly) return
+    session.undo.stopCapturing()
+    doc.transact(() => { for (const i of done) itemsMap(doc).delete(i.id) }, LOCAL)
+    session.undo.stopCapturing()
+    const n = done.length
+    toast(t('list.cleared', { n }), t('action.undo'), () => {
+      session.undo.undo()
+      announce(t('list.cleared.undone', { n }))
+    })
+  }
+
+  // Autocomplete from this list's own history and the server's suggestions.
+  const namesEl = h('datalist', { id: 'item-names' })
+  addInput.setAttribute('list', 'item-names')
+  function updateNames () {
+    const open = new Set(view.items.filter((i) => !i.checked).map((i) => i.name.toLowerCase()))
+    const names = [...view.items.filter((i) => i.checked).map((i) => i.name), ...suggestions.names()]
+    const fresh = [...new Set(names)].filter((n) => !open.has(n.toLowerCase())).slice(0, 50)
+    syncChildren(namesEl, fresh.map((n) => namesEl.querySelector(`option[value="${CSS.escape(n)}"]`) || h('option', { value: n })))
+  }
 
   const toolbar = h('div.toolbar', header.presenceEl, h('span.spacer'), activityBtn, shareBtn)
   root.replaceChildren(h('div.list-view', { dataset: { listId } },
     h('div.status-line', header.syncEl, toolbar),
     nameBanner, roBanner, problemBanner,
     addForm, suggestions.el,
-    h('section.card.items-card', { 'aria-label': t('list.items') }, emptyEl, groupsEl, doneEl),
+    h('section.card.items-card', { 'aria-label': t('list.items') }, emptyEl, groupsEl, doneEl), namesEl,
     actionsEl, toastEl))
 
   // --- the whole view from the document -------------------------------------------------
@@ -201,6 +235,9 @@ export function renderList (root, listId, { setHeader, navigate }) {
     syncChildren(doneList, done.map(rowFor))
     rowsPart.prune(seen)
     setText(doneSummary, t('list.done.count', { n: done.length }))
+    setText(clearBtn, t('list.clear', { n: done.length }))
+    clearBtn.hidden = session.readOnly
+    updateNames()
     doneEl.hidden = !done.length
     emptyEl.hidden = view.items.length > 0
     header.renderTitle()
@@ -228,7 +265,24 @@ export function renderList (root, listId, { setHeader, navigate }) {
   const schedule = () => {
     if (!frame) frame = requestAnimationFrame(() => { frame = 0; render(); renderStatus() })
   }
-  itemsMap(doc).observeDeep(schedule)
+  // Items others changed (arriving over the socket, e.g. after an offline spell) are marked
+  // until this device touches them. Not on a first open: then everything is new.
+  let marking = false
+  session.whenLoaded.then(() => { marking = itemsMap(doc).size > 0 })
+  itemsMap(doc).observeDeep((events, txn) => {
+    const remote = txn.origin === session.provider
+    for (const e of events) {
+      // The server filing an item in a category is not news: only category/updated_at moved.
+      const filing = e.target !== itemsMap(doc) && [...e.keysChanged].every((k) => k === 'category' || k === 'updated_at')
+      if (filing) continue
+      const ids = e.target === itemsMap(doc) ? [...e.keysChanged] : [e.path[0]]
+      for (const id of ids) {
+        if (remote && marking) view.changedByOthers.add(id)
+        else if (txn.origin === LOCAL) view.changedByOthers.delete(id)
+      }
+    }
+    schedule()
+  })
   metaMap(doc).observeDeep(schedule)
   // Optional panels are probed once the server has the list (a list made offline gets there
   // later), and again after a role change.
@@ -237,6 +291,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     if (session.readOnly) rowsPart.closeEditor()
     const as = `${session.readOnly}`
     if (session.state === 'saved' && probedAs !== as) { probedAs = as; probeOptional() }
+    if (session.state === 'saved') marking = true
     schedule()
   })
   session.whenLoaded.then(() => { render(); rowsPart.restoreEditor(); schedule() })

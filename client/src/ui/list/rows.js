@@ -3,7 +3,7 @@
 import * as Y from 'yjs'
 import { h, setText, setValue, announce } from '../dom.js'
 import { t, formatQty, formatUnit } from '../../lib/i18n.js'
-import { updateItem, deleteItem, itemsMap, LOCAL } from '../../lib/items.js'
+import { addItem, updateItem, deleteItem, itemsMap, LOCAL } from '../../lib/items.js'
 import { CATEGORIES } from '../../lib/schema.js'
 import { canonicalUnit } from '../../lib/intel.js'
 
@@ -39,7 +39,8 @@ export function makeRows (view, { reorder, toast, addInput }) {
     const name = h('span.name')
     const qty = h('span.qty')
     const note = h('span.note')
-    const tick = h('label.tick', { for: `c-${id}` }, h('span.line', name, qty), note)
+    const changedMark = h('span.changed-mark', { hidden: true }, t('item.changed'))
+    const tick = h('label.tick', { for: `c-${id}` }, h('span.line', name, qty), note, changedMark)
     const edit = h('button.icon.ghost.edit', {
       type: 'button', 'aria-expanded': 'false', onclick: () => toggleEdit(id)
     }, '✎')
@@ -52,7 +53,7 @@ export function makeRows (view, { reorder, toast, addInput }) {
     const editor = h('div.editor', { hidden: true })
     const el = h('li.item', { dataset: { id } },
       h('div.item-row', check, tick, edit, handle, del), editor)
-    const row = { id, el, check, name, qty, note, tick, edit, handle, del, editor, fields: null }
+    const row = { id, el, check, name, qty, note, changedMark, tick, edit, handle, del, editor, fields: null }
     el.addEventListener('keydown', (e) => {
       if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) reorder.keyMove(e, id)
     })
@@ -84,6 +85,10 @@ export function makeRows (view, { reorder, toast, addInput }) {
   }
 
   function updateRow (row, item) {
+    row.last = item
+    const changed = view.changedByOthers.has(item.id)
+    row.el.classList.toggle('changed', changed)
+    row.changedMark.hidden = !changed
     row.el.classList.toggle('checked', item.checked)
     row.check.checked = item.checked
     row.check.disabled = session.readOnly
@@ -128,6 +133,7 @@ export function makeRows (view, { reorder, toast, addInput }) {
     ].map(([k, label, attrs]) => {
       const [lab, input] = field(k, label, attrs)
       fields[k] = input
+      if (k === 'qty') return h('div.field.f-qty', lab, h('div.stepper', stepButton(row, -1), input, stepButton(row, 1)))
       return h(`div.field.f-${k}`, lab, input)
     })
     row.fields = fields
@@ -147,6 +153,22 @@ export function makeRows (view, { reorder, toast, addInput }) {
   }
 
   /** The item's values into the editor, except where the person typed and has not committed. */
+  /** − / + beside the quantity: one less or one more, committed at once (never below 0). */
+  function stepButton (row, by) {
+    return h('button.icon.step', {
+      type: 'button',
+      'aria-label': t(by < 0 ? 'item.qty.less' : 'item.qty.more'),
+      onclick () {
+        const item = view.current(row.id)
+        if (!item || session.readOnly) return
+        const qty = Math.max(0, (item.qty ?? 1) + by)
+        delete row.fields.qty.dataset.dirty
+        updateItem(doc, row.id, { qty })
+        row.fields.qty.value = String(qty)
+      }
+    }, by < 0 ? '−' : '+')
+  }
+
   function fillEditor (row, item) {
     if (!row.fields || !item) return
     const shown = {
@@ -204,8 +226,37 @@ export function makeRows (view, { reorder, toast, addInput }) {
 
   /** After a render: forget rows whose items are gone. */
   function prune (seen) {
+    if (editingId && !seen.has(editingId)) lostWhileEditing(rows.get(editingId))
     for (const id of [...rows.keys()]) if (!seen.has(id)) rows.delete(id)
-    if (editingId && !rows.has(editingId)) editingId = null
+  }
+
+  /**
+   * Someone else deleted the item open in the editor: keep what was typed and offer to put the
+   * item back (with those values), and keep focus on something rather than the page.
+   */
+  function lostWhileEditing (row) {
+    editingId = null
+    sessionStorage.removeItem(editKey)
+    const last = row?.last
+    if (!last || !row.fields) return
+    const typed = Object.fromEntries(Object.entries(row.fields).map(([k, el]) => [k, el.value]))
+    const restore = () => {
+      const qty = typed.qty === '' ? null : Number(typed.qty)
+      const unit = typed.unit === formatUnit(last.unit, last.qty) ? last.unit : canonicalUnit(typed.unit)
+      const id = addItem(doc, {
+        name: typed.name.trim() || last.name,
+        qty: Number.isFinite(qty) ? qty : last.qty,
+        unit,
+        category: typed.category,
+        note: typed.note
+      }, last.created_by)
+      if (id && last.order) updateItem(doc, id, { order: last.order })
+      announce(t('list.restored', { name: typed.name || last.name }))
+      view.render()
+      rows.get(id)?.edit.focus()
+    }
+    const button = toast(t('edit.gone', { name: last.name }), t('edit.restore'), restore, { sticky: true })
+    button.focus()
   }
 
   function closeEditor () {
@@ -218,6 +269,7 @@ export function makeRows (view, { reorder, toast, addInput }) {
     if (!item || session.readOnly) return
     const m = itemsMap(doc).get(id)
     const snapshot = m instanceof Y.Map ? m.toJSON() : null
+    if (editingId === id) toggleEdit(id, true)
     const next = nextFocus(id)
     session.undo.stopCapturing()
     deleteItem(doc, id)

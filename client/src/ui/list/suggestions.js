@@ -10,6 +10,7 @@ export function makeSuggestions (view) {
   const { session, doc, listId } = view
   const el = h('div.suggestions', { hidden: true, role: 'group', 'aria-label': t('suggest.label') })
   let timer = 0
+  let last = []
 
   function loadSoon () {
     clearTimeout(timer)
@@ -20,6 +21,8 @@ export function makeSuggestions (view) {
     if (session.readOnly) { el.hidden = true; return }
     const data = await getSuggestions(listId, session.token)
     if (view.destroyed) return
+    last = (data?.suggestions || []).map((s) => s.name).filter(Boolean)
+    view.render()
     const have = new Set(view.items.filter((i) => !i.checked).map((i) => i.name.toLowerCase()))
     const fresh = (data?.suggestions || [])
       .filter((s) => s.name && !have.has(s.name.toLowerCase()))
@@ -40,5 +43,8 @@ export function makeSuggestions (view) {
     }, `+ ${s.name}`)))
   }
 
-  return { el, load, loadSoon, stop: () => clearTimeout(timer) }
+  /** The names the server last suggested (for autocomplete). */
+  const names = () => last
+
+  return { el, load, loadSoon, names, stop: () => clearTimeout(timer) }
 }
