@@ -62,7 +62,8 @@ def test_clear_ticked_with_undo_steppers_autocomplete_and_folded_done(
     # Autocomplete offers what this list had before (the ticked ones), not what is open.
     options = page.locator("datalist#item-names option")
     expect(options).to_have_count(2)
-    assert sorted(options.evaluate_all("os => os.map((o) => o.getAttribute('value'))")) == ["bread", "milk"]
+    values = options.evaluate_all("os => os.map((o) => o.getAttribute('value'))")
+    assert sorted(values) == ["bread", "milk"]
     assert page.locator("#add-item").get_attribute("list") == "item-names"
 
     row(page, "eggs").locator("button.edit").click()

@@ -98,5 +98,5 @@ def test_an_owner_link_makes_a_second_owner_device(
     tablet = phone(new_page, "Anna")
     open_link(tablet, live_server.url, link)
     expect(row(tablet, "soap")).to_be_visible()
-    expect(tablet.get_by_role("button", name="Delete list")).to_be_visible()
+    expect(tablet.get_by_role("button", name="Delete list")).to_be_visible(timeout=15_000)
     expect(tablet.get_by_role("button", name="Share", exact=True)).to_be_visible(timeout=15_000)

@@ -148,13 +148,13 @@ def test_leave_a_list_forgets_it_on_this_device_only(
     page.get_by_role("link", name="Lists", exact=True).click()
     page.get_by_role("button", name="Leave “Old list”").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("others keep it")
+    expect(dialog).to_contain_text("You own “Old list”")  # the only owner device: a warning
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.locator(".list-card")).to_have_count(1)
     token = token_of(page, list_id)
 
     page.get_by_role("button", name="Leave “Old list”").click()
-    page.get_by_role("dialog").get_by_role("button", name="Leave").click()
+    page.get_by_role("dialog").get_by_role("button", name="Leave anyway").click()
     expect(page.locator(".list-card")).to_have_count(0)
     expect(page.get_by_text("No lists on this device yet.", exact=False)).to_be_visible()
     databases = page.evaluate("indexedDB.databases().then((d) => d.map((x) => x.name))")
