@@ -39,8 +39,8 @@ def type_item(page: Page, text: str) -> None:
 @pytest.mark.parametrize(
     ("locale", "first", "again", "merge", "anyway"),
     [
-        ("en-US", "milk 1 l", "Milk 2 l", "Add to the existing one", "Add anyway"),
-        ("ru-RU", "молоко 1 л", "Молоко 2 л", "Добавить к имеющемуся", "Всё равно добавить"),
+        ("en-US", "milk 1 l", "Milk 2 l", "Add to the existing one: 3 l", "Add anyway"),
+        ("ru-RU", "молоко 1 л", "Молоко 2 л", "Добавить к имеющемуся: 3 л", "Всё равно добавить"),
     ],
 )
 def test_a_duplicate_asks_merge_or_add_online_and_offline(
@@ -65,7 +65,7 @@ def test_a_duplicate_asks_merge_or_add_online_and_offline(
 
     type_item(page, again)
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text(name)
+    expect(dialog).to_contain_text(f"{name} ({first.rsplit(' ', 2)[1]} {first.rsplit(' ', 1)[1]})")
     page.screenshot(path=artifacts / f"duplicate-prompt-{locale[:2]}.png")
     dialog.get_by_role("button", name=merge).click()
     expect(page.locator("#add-item")).to_have_value("")

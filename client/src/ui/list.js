@@ -5,7 +5,7 @@
 //   drag.js         reorder by keyboard and by dragging the grip
 //   suggestions.js  the "often bought" chips
 import { h, syncChildren, setText, announce } from './dom.js'
-import { t, currentLang } from '../lib/i18n.js'
+import { t, currentLang, formatQty, formatUnit } from '../lib/i18n.js'
 import { ListSession, copyToNewList } from '../lib/session.js'
 import { listPath } from '../lib/links.js'
 import { confirmDialog, choiceDialog } from './dialogs.js'
@@ -105,10 +105,13 @@ export function renderList (root, listId, { setHeader, navigate }) {
       const dup = findDuplicate(fields.name, view.items)
       let id = null
       if (dup) {
-        const choice = await choiceDialog(t('dup.question', { name: dup.name }), [
+        const qtyText = (qty, unit) => [qty == null ? '' : formatQty(qty), formatUnit(unit, qty)].join(' ').trim()
+        const now = qtyText(dup.qty, dup.unit)
+        const after = qtyText(mergedQty(dup, fields), dup.unit || fields.unit)
+        const choice = await choiceDialog(t('dup.question', { name: now ? `${dup.name} (${now})` : dup.name }), [
           { value: 'cancel', label: t('action.cancel') },
           { value: 'add', label: t('dup.add') },
-          { value: 'merge', label: t('dup.merge'), primary: true }
+          { value: 'merge', label: t('dup.merge', { qty: after }), primary: true }
         ], { className: 'dup' })
         if (choice === 'merge') {
           updateItem(doc, dup.id, { qty: mergedQty(dup, fields), ...(dup.unit ? {} : { unit: fields.unit }) })
