@@ -135,3 +135,33 @@ def test_items_others_changed_while_offline_are_marked(
     expect(row(anna, "milk")).to_have_class("item")
     row(anna, "bread").locator(".name").click()  # touching it clears the mark
     expect(row(anna, "bread")).to_have_class("item checked")
+
+
+def test_categories_in_the_shops_order_shared_with_the_list(
+    live_server: ServerProcess, new_page: Callable[..., Page]
+) -> None:
+    anna = phone(new_page, "Anna")
+    list_id = create_list(anna, live_server.url, "Shop")
+    for text, category in (("apples", "produce"), ("soap", "household")):
+        add_item(anna, text)
+        row(anna, text).locator("button.edit").click()
+        row(anna, text).locator("[name=category]").select_option(category)
+        row(anna, text).get_by_role("button", name="Done").click()
+    groups = anna.locator("section.group")
+    expect(groups).to_have_count(2)
+    assert groups.evaluate_all("gs => gs.map((g) => g.dataset.group)") == ["produce", "household"]
+    boris = phone(new_page, "Boris", locale="ru-RU")
+    open_link(boris, live_server.url, share_link(anna, live_server.url, list_id))
+    expect(boris.locator("section.group")).to_have_count(2)
+
+    anna.get_by_role("button", name="Shop order").click()
+    dialog = anna.get_by_role("dialog")
+    for _ in range(9):  # household is 10th of 12 by default: up to the top
+        dialog.get_by_role("button", name="Move Household up").click()
+    expect(dialog.locator("li").first).to_have_attribute("data-cat", "household")
+    expect(dialog.get_by_role("button", name="Move Household down")).to_be_focused()
+    dialog.get_by_role("button", name="Close").click()
+    expect(anna.locator("section.group").first).to_have_attribute("data-group", "household")
+    expect(boris.locator("section.group").first).to_have_attribute(
+        "data-group", "household", timeout=15_000
+    )

@@ -174,3 +174,18 @@ export function mergedQty (existing, fields) {
   if (old != null && add != null && (existing.unit || null) === (fields.unit || null)) return Math.min(old + add, QTY_MAX)
   return Math.min((old ?? 1) + 1, QTY_MAX)
 }
+
+/**
+ * The list's categories in the order of the shop: meta `category_order` (an array of slugs,
+ * last writer wins), then any slug it lacks in the default order.
+ */
+export function readCategoryOrder (ydoc) {
+  const saved = metaMap(ydoc).get('category_order')
+  const mine = Array.isArray(saved) ? saved.filter((c, i) => CATEGORIES.includes(c) && saved.indexOf(c) === i) : []
+  return [...mine, ...CATEGORIES.filter((c) => !mine.includes(c))]
+}
+
+export function setCategoryOrder (ydoc, order) {
+  const clean = order.filter((c, i) => CATEGORIES.includes(c) && order.indexOf(c) === i)
+  ydoc.transact(() => metaMap(ydoc).set('category_order', clean), LOCAL)
+}

@@ -3,14 +3,14 @@
 //   header.js       title (rename), sync state, presence
 //   rows.js         one row per item, the inline editor, delete with undo
 //   drag.js         reorder by keyboard and by dragging the grip
-//   suggestions.js  the "often bought" chips
+//   suggestions.js  the "often bought" chips and autocomplete names
+//   order.js        the shop order of the categories
 import { h, syncChildren, setText, announce } from './dom.js'
 import { t, currentLang, formatQty, formatUnit } from '../lib/i18n.js'
 import { ListSession, copyToNewList } from '../lib/session.js'
 import { listPath } from '../lib/links.js'
 import { confirmDialog, choiceDialog } from './dialogs.js'
-import { readItems, readTitle, addItem, updateItem, mergedQty, itemsMap, metaMap, LOCAL } from '../lib/items.js'
-import { CATEGORIES } from '../lib/schema.js'
+import { readItems, readTitle, readCategoryOrder, addItem, updateItem, mergedQty, itemsMap, metaMap, LOCAL } from '../lib/items.js'
 import { parseEntry, findDuplicate } from '../lib/intel.js'
 import { userName, setUserName } from '../lib/profile.js'
 import { upsertList } from '../lib/registry.js'
@@ -21,11 +21,12 @@ import { makeHeader } from './list/header.js'
 import { makeRows } from './list/rows.js'
 import { makeReorder } from './list/drag.js'
 import { makeSuggestions } from './list/suggestions.js'
+import { openOrderDialog } from './list/order.js'
 
 /** Groups the open items by category in the shop's order; one unnamed group when none has one. */
-function groupItems (open) {
+function groupItems (open, order) {
   if (!open.some((i) => i.category)) return [{ key: 'all', title: null, items: open }]
-  return [...CATEGORIES, '']
+  return [...order, '']
     .map((c) => ({ key: c || 'none', title: t(c ? `cat.${c}` : 'cat.none'), items: open.filter((i) => i.category === c) }))
     .filter((g) => g.items.length)
 }
@@ -81,7 +82,8 @@ export function renderList (root, listId, { setHeader, navigate }) {
 
   // --- list actions (bottom) -------------------------------------------------------------
   const deleteBtn = h('button.danger', { type: 'button', hidden: true, onclick: deleteList }, t('list.delete'))
-  const actionsEl = h('div.list-actions.row', { role: 'group', 'aria-label': t('list.actions') }, deleteBtn)
+  const orderBtn = h('button', { type: 'button', onclick: () => openOrderDialog(view) }, t('order.open'))
+  const actionsEl = h('div.list-actions.row', { role: 'group', 'aria-label': t('list.actions') }, orderBtn, deleteBtn)
   async function deleteList () {
     const title = readTitle(doc) || session.record.title || t('list.untitled')
     if (!(await confirmDialog(t('list.delete.confirm', { title }), t('list.delete.ok')))) return
@@ -227,7 +229,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     view.items = readItems(doc)
     const open = view.items.filter((i) => !i.checked)
     const done = view.items.filter((i) => i.checked)
-    view.groups = groupItems(open)
+    view.groups = groupItems(open, readCategoryOrder(doc))
     const seen = new Set()
     const rowFor = (item) => { seen.add(item.id); return rowsPart.rowFor(item) }
     syncChildren(groupsEl, view.groups.map((g) => {
@@ -259,6 +261,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
       setText(problemText, t(`problem.${session.problem}`) + (session.unsent ? ' ' + t('problem.unsent') : ''))
     }
     deleteBtn.hidden = session.record.role !== 'owner' || !!session.problem || session.record.pendingCreate
+    orderBtn.hidden = ro
     actionsEl.hidden = [...actionsEl.children].every((b) => b.hidden)
     header.renderTitle()
     header.renderStatus()
