@@ -1,17 +1,17 @@
 // One open list. This file wires the parts together and draws the whole view from the
 // document; the parts live in ui/list/:
 //   header.js       title (rename), sync state, presence
+//   add.js          the add box: duplicate prompt, draft kept, autocomplete
 //   rows.js         one row per item, the inline editor, delete with undo
 //   drag.js         reorder by keyboard and by dragging the grip
 //   suggestions.js  the "often bought" chips and autocomplete names
 //   order.js        the shop order of the categories
 import { h, syncChildren, setText, announce } from './dom.js'
-import { t, currentLang, formatQty, formatUnit } from '../lib/i18n.js'
+import { t, currentLang } from '../lib/i18n.js'
 import { ListSession, copyToNewList } from '../lib/session.js'
 import { listPath } from '../lib/links.js'
-import { confirmDialog, choiceDialog } from './dialogs.js'
-import { readItems, readTitle, readCategoryOrder, addItem, updateItem, mergedQty, itemsMap, metaMap, LOCAL } from '../lib/items.js'
-import { parseEntry, findDuplicate } from '../lib/intel.js'
+import { confirmDialog } from './dialogs.js'
+import { readItems, readTitle, readCategoryOrder, itemsMap, metaMap, LOCAL } from '../lib/items.js'
 import { userName, setUserName } from '../lib/profile.js'
 import { upsertList } from '../lib/registry.js'
 import { getShares, getActivity } from '../lib/api.js'
@@ -21,6 +21,7 @@ import { makeHeader } from './list/header.js'
 import { makeRows } from './list/rows.js'
 import { makeReorder } from './list/drag.js'
 import { makeSuggestions } from './list/suggestions.js'
+import { makeAddForm } from './list/add.js'
 import { openOrderDialog } from './list/order.js'
 
 /** Groups the open items by category in the shop's order; one unnamed group when none has one. */
@@ -92,60 +93,6 @@ export function renderList (root, listId, { setHeader, navigate }) {
     navigate('/')
   }
 
-  // --- add form -------------------------------------------------------------------------
-  const addInput = h('input', {
-    id: 'add-item', name: 'item', autocomplete: 'off', maxlength: 300,
-    placeholder: t('list.add.placeholder'), enterkeyhint: 'done'
-  })
-  const addForm = h('form.add.row', {
-    async onsubmit (e) {
-      e.preventDefault()
-      const text = addInput.value.trim()
-      if (!text || session.readOnly) return
-      const fields = parseEntry(text, currentLang())
-      // Already on the list ("Молока" next to "молоко")? Ask, here and offline alike.
-      const dup = findDuplicate(fields.name, view.items)
-      let id = null
-      if (dup) {
-        const qtyText = (qty, unit) => [qty == null ? '' : formatQty(qty), formatUnit(unit, qty)].join(' ').trim()
-        const now = qtyText(dup.qty, dup.unit)
-        const after = qtyText(mergedQty(dup, fields), dup.unit || fields.unit)
-        const choice = await choiceDialog(t('dup.question', { name: now ? `${dup.name} (${now})` : dup.name }), [
-          { value: 'cancel', label: t('action.cancel') },
-          { value: 'add', label: t('dup.add') },
-          { value: 'merge', label: t('dup.merge', { qty: after }), primary: true }
-        ], { className: 'dup' })
-        if (choice === 'merge') {
-          updateItem(doc, dup.id, { qty: mergedQty(dup, fields), ...(dup.unit ? {} : { unit: fields.unit }) })
-          id = dup.id
-        } else if (choice === 'add') {
-          id = addItem(doc, fields, view.createdBy())
-        }
-        addInput.focus()
-      } else {
-        id = addItem(doc, fields, view.createdBy())
-      }
-      if (id) {
-        addInput.value = ''
-        draft.clear()
-        announce(t('list.added', { name: fields.name }))
-        suggestions.loadSoon()
-      }
-    }
-  }, h('label.sr-only', { for: 'add-item' }, t('list.add.label')), addInput,
-  h('button.primary', { type: 'submit' }, t('list.add.submit')))
-
-  // Unsent text in the add box survives a reload (per list, this device only).
-  const draft = {
-    key: `listok.draft.${listId}`,
-    clear () { sessionStorage.removeItem(this.key) }
-  }
-  addInput.value = sessionStorage.getItem(draft.key) || ''
-  addInput.addEventListener('input', () => {
-    if (addInput.value) sessionStorage.setItem(draft.key, addInput.value)
-    else draft.clear()
-  })
-
   // --- toast (undo) ---------------------------------------------------------------------
   const toastEl = h('div.toast', { role: 'status', hidden: true })
   let toastTimer = 0
@@ -163,8 +110,9 @@ export function renderList (root, listId, { setHeader, navigate }) {
   }
 
   const reorder = makeReorder(view)
-  const rowsPart = makeRows(view, { reorder, toast, addInput })
   const suggestions = makeSuggestions(view)
+  const adder = makeAddForm(view, { suggestions })
+  const rowsPart = makeRows(view, { reorder, toast, addInput: adder.input })
 
   const groupsEl = h('div.groups')
   const emptyEl = h('p.empty', { hidden: true }, t('list.empty'))
@@ -191,22 +139,14 @@ export function renderList (root, listId, { setHeader, navigate }) {
     })
   }
 
-  // Autocomplete from this list's own history and the server's suggestions.
-  const namesEl = h('datalist', { id: 'item-names' })
-  addInput.setAttribute('list', 'item-names')
-  function updateNames () {
-    const open = new Set(view.items.filter((i) => !i.checked).map((i) => i.name.toLowerCase()))
-    const names = [...view.items.filter((i) => i.checked).map((i) => i.name), ...suggestions.names()]
-    const fresh = [...new Set(names)].filter((n) => !open.has(n.toLowerCase())).slice(0, 50)
-    syncChildren(namesEl, fresh.map((n) => namesEl.querySelector(`option[value="${CSS.escape(n)}"]`) || h('option', { value: n })))
-  }
+
 
   const toolbar = h('div.toolbar', header.presenceEl, h('span.spacer'), activityBtn, shareBtn)
   root.replaceChildren(h('div.list-view', { dataset: { listId } },
     h('div.status-line', header.syncEl, toolbar),
     nameBanner, roBanner, problemBanner,
-    addForm, suggestions.el,
-    h('section.card.items-card', { 'aria-label': t('list.items') }, emptyEl, groupsEl, doneEl), namesEl,
+    adder.form, suggestions.el,
+    h('section.card.items-card', { 'aria-label': t('list.items') }, emptyEl, groupsEl, doneEl), adder.names,
     actionsEl, toastEl))
 
   // --- the whole view from the document -------------------------------------------------
@@ -242,7 +182,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     setText(doneSummary, t('list.done.count', { n: done.length }))
     setText(clearBtn, t('list.clear', { n: done.length }))
     clearBtn.hidden = session.readOnly
-    updateNames()
+    adder.updateNames()
     doneEl.hidden = !done.length
     emptyEl.hidden = view.items.length > 0
     header.renderTitle()
@@ -253,7 +193,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     const ro = session.readOnly
     roBanner.hidden = !ro || !!session.problem
     nameBanner.hidden = ro || !!userName() // a view-only visitor changes nothing: no name asked
-    addForm.hidden = ro
+    adder.form.hidden = ro
     root.firstElementChild?.classList.toggle('is-readonly', ro)
     problemBanner.hidden = !session.problem
     if (session.problem) shareBtn.hidden = activityBtn.hidden = true
