@@ -2,7 +2,7 @@
 // (drawn here, no image tools needed) and the service worker that caches the app shell.
 import * as esbuild from 'esbuild'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deflateSync } from 'node:zlib'
@@ -10,18 +10,6 @@ import { deflateSync } from 'node:zlib'
 const root = dirname(fileURLToPath(import.meta.url))
 const src = join(root, 'src')
 const dist = join(root, 'dist')
-
-// src/lib/parse.js and src/lib/categories.js are written separately; until they exist the
-// app builds against an empty stand-in and treats the typed text as the item's name.
-const optionalModules = {
-  name: 'optional-modules',
-  setup (build) {
-    build.onResolve({ filter: /^listok:(parse|categories)$/ }, (args) => {
-      const file = join(src, 'lib', `${args.path.slice('listok:'.length)}.js`)
-      return { path: existsSync(file) ? file : join(src, 'lib', 'empty.js') }
-    })
-  }
-}
 
 rmSync(dist, { recursive: true, force: true })
 mkdirSync(join(dist, 'assets'), { recursive: true })
@@ -38,7 +26,6 @@ const result = await esbuild.build({
   loader: { '.json': 'json' },
   metafile: true,
   legalComments: 'none',
-  plugins: [optionalModules],
   logLevel: 'warning'
 })
 

@@ -246,8 +246,9 @@ class SQLiteStore:
         with self._transaction() as conn:
             changed = conn.execute(
                 "UPDATE shares SET revoked_at = ? WHERE id = ? AND list_id = ?"
-                " AND revoked_at IS NULL AND role != 'owner'",
-                (at, share_id, list_id),
+                " AND revoked_at IS NULL AND id != (SELECT id FROM shares WHERE list_id = ?"
+                " AND role = 'owner' ORDER BY created_at, id LIMIT 1)",
+                (at, share_id, list_id, list_id),
             ).rowcount
         return changed > 0
 
