@@ -35,8 +35,11 @@ def build_record(list_id: str, doc: Doc[Any], events: list[Any]) -> ListRecord:
     entries: list[Entry] = []
     added_at: dict[str, int] = {}
     checked_events: set[tuple[str, int]] = set()
+    people: set[str] = set()
     for event in events:
         body = json.loads(event.data)
+        if event.type in ("item.added", "item.checked") and event.actor != CATEGORIZER:
+            people.add(event.actor)
         item_id = str(body.get("item_id", ""))
         if event.type == "item.added":
             added_at[item_id] = event.created_at
@@ -60,7 +63,7 @@ def build_record(list_id: str, doc: Doc[Any], events: list[Any]) -> ListRecord:
             Entry(item["name"], int(item["created_at"] or 0), checked_at, True, item["id"])
         )
     lang = list_lang([data["title"], *(e.name for e in entries)])
-    return ListRecord(list_id, lang, entries, data["title"])
+    return ListRecord(list_id, lang, entries, data["title"], max(1, len(people)))
 
 
 def remembered_categories(events: list[Any], normalize: Any) -> dict[str, str]:

@@ -149,7 +149,8 @@ def test_js_parser_agrees_with_python_beyond_the_vectors() -> None:
     mismatches = []
     for text, got in zip(corpus, js, strict=True):
         parsed = parse_entry(text)
-        if (got["name"], got["unit"]) != (parsed.raw_name, parsed.unit) or not (
+        want = (parsed.name, parsed.raw_name, parsed.unit)
+        if (got["name"], got["rawName"], got["unit"]) != want or not (
             got["qty"] == parsed.qty
             or (
                 got["qty"] is not None

@@ -25,7 +25,11 @@ def add(server: ServerProcess, list_id: str, *names: str) -> list[dict[str, obje
     return items
 
 
-def test_together_suggestions_respect_the_three_list_rule(live_server: ServerProcess) -> None:
+THRESHOLDS_OFF = {"LISTOK_TOGETHER_MIN_AGE_DAYS": "0", "LISTOK_TOGETHER_MIN_TRIPS": "0"}
+
+
+def test_together_suggestions_respect_the_three_list_rule(server_factory) -> None:  # type: ignore[no-untyped-def]
+    live_server = server_factory(THRESHOLDS_OFF)  # fresh lists count here (see the next test)
     for n in range(3):
         add(live_server, live_server.create_list(f"week {n}"), "молоко", "хлеб", "яйца")
     for n in range(2):  # "икра" is on two lists only: nobody else may learn of it
@@ -44,11 +48,49 @@ def test_together_suggestions_respect_the_three_list_rule(live_server: ServerPro
     assert live_server.api("GET", "/suggestions?limit=0", mine).status_code == 422
 
 
-def test_prompt_needs_the_model(live_server: ServerProcess) -> None:
+@pytest.mark.parametrize("thresholds", [{}, THRESHOLDS_OFF], ids=["established", "all-lists"])
+def test_throwaway_lists_do_not_reveal_a_rare_item(server_factory, thresholds) -> None:  # type: ignore[no-untyped-def]
+    """The attack of issue 9 item 10: fresh lists made to lift the victim's rare item over
+    the three-list threshold. Fresh lists are not established, so nothing leaks; the same
+    lists do count when the thresholds are off (the test can fail)."""
+    server = server_factory(thresholds)
+    victim = server.create_list("мой")
+    add(server, victim, "молоко", "хлеб", "трюфельное масло")
+    for n in range(2):
+        add(server, server.create_list(f"throwaway {n}"), "молоко", "хлеб", "трюфельное масло")
+    attacker = server.create_list("attacker")
+    add(server, attacker, "молоко", "хлеб")
+    names = {s["name"] for s in server.api("GET", "/suggestions", attacker).json()["suggestions"]}
+    assert ("трюфельное масло" in names) == (thresholds == THRESHOLDS_OFF)
+
+
+def test_dish_prompt_is_answered_from_the_table(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    response = live_server.api("POST", "/suggestions", list_id, json={"prompt": "борщ на 6"})
+    add(live_server, list_id, "сметана")
+    response = live_server.api("POST", "/suggestions", list_id, json={"prompt": "борщ на 12"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["model"] == "table"
+    by_name = {s["name"]: s for s in body["suggestions"]}
+    assert by_name["свёкла"]["qty"] == 1.0 and by_name["свёкла"]["unit"] == "kg"  # 0.5 kg for 6
+    assert "сметана" not in by_name  # already on the list
+    assert all(s["source"] == "dish" and "борщ" in s["reason"] for s in body["suggestions"])
+
+
+def test_prompt_the_table_does_not_know_needs_the_model(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list()
+    response = live_server.api("POST", "/suggestions", list_id, json={"prompt": "что-то новое"})
     assert response.status_code == 503 and response.json()["ok"] is False
     assert live_server.api("POST", "/suggestions", list_id, json={}).status_code == 422
+
+
+def test_a_fresh_list_gets_suggestions_in_its_language(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list("Обед")
+    add(live_server, list_id, "свёкла", "капуста")
+    body = live_server.api("GET", "/suggestions?limit=8", list_id).json()
+    names = [s["name"] for s in body["suggestions"]]
+    assert len(names) == 8 and {"морковь", "картофель"} <= set(names)
+    assert not any(c.isascii() and c.isalpha() for n in names for c in n)  # no English names
 
 
 def test_categories_are_assigned_and_remembered(live_server: ServerProcess) -> None:
@@ -138,8 +180,10 @@ async def test_the_model_joins_when_loaded(server_factory, tmp_path) -> None:  #
         return state if state != "loading" else ""
 
     # The tiny model writes random bytes: this checks the wiring and the shape, not the words.
-    assert await wait_for(model_state, timeout=60, what="model loaded") in ("used", "cached")
-    response = server.api("POST", "/suggestions", list_id, json={"prompt": "борщ на 6"})
+    # A GET never waits for the model: "pending" first, then the next call picks it up.
+    assert await wait_for(model_state, timeout=60, what="model loaded") in ("pending", "cached")
+    assert await wait_for(lambda: model_state() == "cached", timeout=60, what="model additions")
+    response = server.api("POST", "/suggestions", list_id, json={"prompt": "что-то новое"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["model"] in ("used", "cached")
