@@ -187,14 +187,20 @@ def servings_of(prompt: str) -> tuple[int | None, str]:
 
 
 @cache
-def _dish_names() -> list[tuple[str, frozenset[str], Dish, Lang]]:
-    out: list[tuple[str, frozenset[str], Dish, Lang]] = []
+def _dish_names() -> list[tuple[str, frozenset[str], Dish, Lang, str]]:
+    out: list[tuple[str, frozenset[str], Dish, Lang, str]] = []
     for dish in dishes():
         for lang, names in (("ru", dish.ru), ("en", dish.en)):
             for name in names:
                 key = normalize(name)
-                out.append((key, frozenset(key.split()), dish, lang))  # type: ignore[arg-type]
+                entry = (key, frozenset(key.split()), dish, lang, _surface(name))
+                out.append(entry)  # type: ignore[arg-type]
     return out
+
+
+def _surface(text: str) -> str:
+    """Folded words without filler, before morphology (a typo confuses pymorphy3)."""
+    return " ".join(w for w in re.findall(r"[^\W\d_]+", fold(text)) if w not in _FILLER)
 
 
 def find_dish(prompt: str) -> tuple[Dish, int] | None:
@@ -206,8 +212,9 @@ def find_dish(prompt: str) -> tuple[Dish, int] | None:
     key = " ".join(words)
     asked = frozenset(words)
     lang = detect_lang(rest)
+    surface = _surface(rest)
     best: tuple[float, Dish] | None = None
-    for name_key, name_words, dish, name_lang in _dish_names():
+    for name_key, name_words, dish, name_lang, name_surface in _dish_names():
         if name_key == key:
             score = 3.0
         elif name_words <= asked:
@@ -215,7 +222,7 @@ def find_dish(prompt: str) -> tuple[Dish, int] | None:
         elif asked <= name_words:
             score = 1.0 + len(asked) / (len(name_words) + 1)
         else:
-            score = _typo_score(words, name_key)
+            score = _typo_score(surface, name_surface)
         if score > 0 and name_lang == lang:
             score += 0.01  # "caesar salad" on an English list: the English recipe
         if score > 0 and (best is None or score > best[0]):
@@ -225,10 +232,14 @@ def find_dish(prompt: str) -> tuple[Dish, int] | None:
     return best[1], servings or best[1].serves
 
 
-def _typo_score(words: list[str], name_key: str) -> float:
-    from models.duplicates import typo_match
+def _typo_score(asked: str, name_key: str) -> float:
+    """A misspelt dish name ("борщь", "lazagne"): one edit, two from 8 letters."""
+    from models.duplicates import edit_distance
 
-    return 0.5 if typo_match(" ".join(words), name_key) else 0.0
+    if min(len(asked), len(name_key)) < 4 or max(len(asked), len(name_key)) < 5:
+        return 0.0
+    limit = 2 if len(name_key) >= 8 else 1
+    return 0.5 if edit_distance(asked, name_key, limit) <= limit else 0.0
 
 
 def scale(qty: float | None, unit: str | None, factor: float) -> float | None:

@@ -66,6 +66,14 @@ def build_record(list_id: str, doc: Doc[Any], events: list[Any]) -> ListRecord:
     return ListRecord(list_id, lang, entries, data["title"], max(1, len(people)))
 
 
+def warm_up() -> None:
+    from models.dishes import pairings
+    from models.duplicates import find_duplicate
+
+    find_duplicate("молоко", ["молако"])
+    pairings(["milk"], "en")
+
+
 def remembered_categories(events: list[Any], normalize: Any) -> dict[str, str]:
     """normalized name -> the category a person last set for it on this list."""
     names: dict[str, str] = {}
@@ -100,6 +108,11 @@ class Suggestions:
         self.suggester.start()
         loop = asyncio.get_running_loop()
         self._index_timer = loop.call_later(INDEX_DELAY_SECONDS, self._index)
+        # The vocabulary behind duplicates and the dish table (about a second) loads now, in a
+        # thread, rather than inside the first request that needs it.
+        warm = loop.create_task(asyncio.to_thread(warm_up), name="listok-text-warm-up")
+        self._tasks.add(warm)
+        warm.add_done_callback(self._tasks.discard)
 
     def _index(self) -> asyncio.Task[None]:
         if self._index_task is None:

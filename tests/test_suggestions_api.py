@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -209,3 +210,122 @@ async def test_items_added_over_the_socket_get_a_category(live_server: ServerPro
         assert items["cheese"]["category"] == "snacks"  # a person's choice is left alone
     activity = live_server.api("GET", "/activity", list_id).json()["activity"]
     assert {a["actor"] for a in activity} == {"owner"}  # the filing is not news for people
+
+
+# -- the dish table and the non-blocking model (no server needed) ----------------------------
+
+
+def test_the_dish_table_is_big_bilingual_and_consistent() -> None:
+    from models import dishes
+
+    table = dishes.dishes()
+    assert sum(d.kind == "dish" for d in table) >= 150
+    known = dishes.ingredients()
+    for dish in table:
+        assert dish.ru and dish.en and dish.serves > 0 and dish.items
+        assert all(key in known for key, _, _ in dish.items), dish.id
+    for ingredient in known.values():
+        assert ingredient.ru and ingredient.en
+
+
+@pytest.mark.parametrize(
+    ("prompt", "dish", "servings"),
+    [
+        ("борщ на 6", "borscht", 6),
+        ("плов на 4 человека", "plov", 4),
+        ("Spaghetti Bolognese for 2", "spaghetti_bolognese", 2),
+        ("pancakes", "pancakes", 4),
+        ("сырники на двоих", "syrniki", 2),
+        ("лагман", "lagman", 4),
+        ("борщь на 6", "borscht", 6),  # a typo in the dish's name
+    ],
+)
+def test_find_dish(prompt: str, dish: str, servings: int) -> None:
+    from models.dishes import find_dish
+
+    found = find_dish(prompt)
+    assert found is not None and (found[0].id, found[1]) == (dish, servings)
+
+
+def test_unknown_prompts_find_no_dish() -> None:
+    from models.dishes import find_dish
+
+    assert find_dish("что-то новое") is None and find_dish("на 4") is None
+
+
+def test_quantities_scale_to_shop_units() -> None:
+    from models.dishes import scale
+
+    assert scale(0.5, "kg", 2.0) == 1.0
+    assert scale(0.25, "kg", 1.0) == 0.3  # half up, not to even
+    assert scale(1, "pack", 1.5) == 2.0 and scale(1, "pack", 1.1) == 1.0
+    assert scale(2, "pcs", 0.25) == 1.0  # never below one
+    assert scale(300, "g", 1.1) == 350.0
+    assert scale(None, None, 3.0) is None
+
+
+def test_pairings_speak_the_lists_language() -> None:
+    from models.dishes import pairings
+
+    ru = [p.name for p in pairings(["свёкла", "капуста"], "ru", 8)]
+    assert {"морковь", "картофель", "говядина"} <= set(ru)
+    en = [p.name for p in pairings(["beetroot", "cabbage"], "en", 8)]
+    assert {"carrots", "potatoes", "beef"} <= set(en)
+    assert pairings(["гвозди"], "ru") == []
+
+
+def test_other_lists_names_come_translated_or_not_at_all() -> None:
+    from models.history import Suggestion
+    from models.suggest import in_language
+
+    found = [
+        Suggestion("bananas", "together", "", 0.4),
+        Suggestion("quinoa crackers", "together", "", 0.3),
+        Suggestion("хлеб", "together", "", 0.2),
+    ]
+    assert [s.name for s in in_language(found, "ru")] == ["бананы", "хлеб"]
+
+
+class ScriptedModel:
+    """A stand-in for the model engine: answers when the test says so (what is under test is
+    that the GET does not wait for it, and what happens to its names)."""
+
+    def __init__(self, names: list[str]) -> None:
+        from models.llm import State
+
+        self.state = State.READY
+        self.names = names
+        self.release = asyncio.Event()
+        self.calls = 0
+
+    async def missing_items(self, record: object, limit: int, timeout: float) -> list[object]:
+        from models.history import Suggestion
+
+        self.calls += 1
+        await self.release.wait()
+        return [Suggestion(n, "model", "", 0.4 - i / 100) for i, n in enumerate(self.names)]
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+async def test_a_get_never_waits_for_the_model() -> None:
+    from models.history import Entry, ListRecord
+    from models.suggest import Suggester
+
+    model = ScriptedModel(["Помидоры", "Огурцы 2 кг", "Zzyzx", "Beetroot"])
+    suggester = Suggester(model=model)  # type: ignore[arg-type]
+    record = ListRecord("l", "ru", [Entry("свёкла", 1), Entry("капуста", 1)], "Обед")
+    first = await asyncio.wait_for(suggester.suggest(record, limit=8), timeout=5)
+    assert first.model == "pending" and first.suggestions  # the table answered meanwhile
+    again = await suggester.suggest(record, limit=8)
+    assert again.model == "pending" and model.calls == 1  # one generation, not one per GET
+    model.release.set()
+    await suggester.settle()
+    later = await suggester.suggest(record, limit=8)
+    assert later.model == "cached"
+    from_model = [s.name for s in later.suggestions if s.source == "model"]
+    # normalised like typed names, grounded in the vocabulary, in the list's language
+    assert "помидоры" in from_model and "огурцы" in from_model
+    assert not {"Помидоры", "Zzyzx", "Beetroot"} & set(from_model)

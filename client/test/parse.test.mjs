@@ -55,10 +55,18 @@ test('tokens', () => {
 
 test('names alone stay names, punctuation and brackets kept', () => {
   for (const text of ['пакеты для мусора', 'can opener', 'банки для консервирования', 'cheese, grated', 'eggs (free range)', '«Простоквашино»']) {
-    assert.deepEqual(parseEntry(text), { name: text, qty: null, unit: null, rawName: text })
+    const { category, ...rest } = parseEntry(text)
+    assert.ok(category)
+    assert.deepEqual(rest, { name: text, qty: null, unit: null, rawName: text })
   }
 })
 
 test('2 pairs of gloves is two pairs, not four pieces', () => {
-  assert.deepEqual(parseEntry('2 pairs gloves'), { name: 'gloves', qty: 2, unit: 'pair', rawName: 'gloves' })
+  assert.deepEqual(parseEntry('2 pairs gloves'), { name: 'gloves', qty: 2, unit: 'pair', rawName: 'gloves', category: 'household' })
+})
+
+test('the category comes with the entry and considers the unit', () => {
+  assert.equal(parseEntry('3 cans of tomatoes').category, 'pantry')
+  assert.equal(parseEntry('tomatoes 1 kg').category, 'produce')
+  assert.equal(parseEntry('2 пачки Ролтон').category, 'pantry')
 })

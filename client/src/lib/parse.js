@@ -4,6 +4,7 @@
 // tests/vectors/parse.json and parse_heldout2.json. The nominative of a Russian name after its
 // amount ("гречки" -> "гречка") comes from the generated form table (forms.js).
 import { fold, isCyrillic, nominative } from './forms.js'
+import { categorize } from './categories.js'
 
 export const VOCABULARY = {
   units: {
@@ -385,11 +386,18 @@ function slice (text, tokens, replaced) {
   return balanced(out.join('').trim())
 }
 
-// parseEntry("полкило гречки") -> { name: "гречка", qty: 0.5, unit: "kg", rawName: "гречки" }
+// parseEntry("полкило гречки") -> { name: "гречка", qty: 0.5, unit: "kg", rawName: "гречки",
+//                                   category: "pantry" }
 // An entry without a quantity comes back with qty and unit null. `name` is what to store:
 // a Russian name after its amount is put in the nominative (from the generated form table);
 // `rawName` is the name as typed. Punctuation, quotes and brackets inside the name are kept.
+// `category` is categorize(name, unit) ("3 cans of tomatoes" -> pantry), offline.
 export function parseEntry (text) {
+  const parsed = parseOnly(text)
+  return { ...parsed, category: categorize(parsed.name, parsed.unit) }
+}
+
+function parseOnly (text) {
   const tokens = tokenizeSpans(text)
   const found = splitTokens(tokens.map((t) => fold(t.text)))
   const nameTokens = tokens.slice(found.start, found.end)
