@@ -583,6 +583,55 @@ async def eval_dishes() -> bool:
     return met
 
 
+async def eval_model_vs_table(path: Path) -> None:
+    """Issue 16: does the model beat the dish table on the held-out dishes, per language? And a
+    GET's latency with the model ready (it must not wait for it)."""
+    from models.duplicates import find_duplicate
+    from models.llm import ModelConfig, ModelEngine
+    from models.suggest import Suggester, grounded
+
+    engine = ModelEngine(ModelConfig(path=path, timeout_s=120))
+    engine.start()
+    if not await engine.wait_ready_async(600):
+        print(f"model unavailable: {engine.error}")
+        return
+    data = json.loads((VECTORS / "dishes_heldout.json").read_text(encoding="utf-8"))
+    print(f"## model {path.name} against the dish table, held-out dishes (limit 20)")
+    for lang in ("ru", "en"):
+        recalls: list[float] = []
+        times: list[float] = []
+        for case in (d for d in data["dishes"] if d["lang"] == lang):
+            rec = ListRecord("fresh", lang, [])
+            started = time.perf_counter()
+            found = grounded(await engine.dish_items(rec, case["prompt"], 20), lang)
+            times.append(time.perf_counter() - started)
+            names = [x.name for x in found]
+            missed = [c for c in case["core"] if find_duplicate(c, names) is None]
+            recalls.append(1 - len(missed) / len(case["core"]))
+            print(f"  {lang} {case['prompt']!r}: {recalls[-1]:.0%} {names}")
+        times.sort()
+        print(
+            f"model dishes {lang}: mean recall {statistics.mean(recalls):.1%}; "
+            f"p50 {statistics.median(times):.2f} s, p95 {times[int(len(times) * 0.95)]:.2f} s"
+        )
+    suggester = Suggester(model=engine)
+    gets: list[float] = []
+    for t in RU + EN:
+        lang = "ru" if t in RU else "en"
+        shown, _ = split(t, random.Random(t.title))
+        rec = ListRecord("eval", lang, [Entry(x, NOW) for x in shown], t.title)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        result = await suggester.suggest(rec, limit=K)
+        gets.append(time.perf_counter() - started)
+        assert result.model in ("pending", "cached", "busy"), result.model
+    gets.sort()
+    print(
+        f"GET with the model ready: p50 {statistics.median(gets) * 1000:.1f} ms, "
+        f"p95 {gets[int(len(gets) * 0.95)] * 1000:.1f} ms over {len(gets)} lists (never waits)"
+    )
+    suggester.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", type=Path, help="GGUF file (default: LISTOK_MODEL / package)")
@@ -591,9 +640,12 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print each model answer")
     parser.add_argument("--only-model", action="store_true", help="skip the statistics")
     parser.add_argument("--lang", action="append", choices=["en", "ru"], help="model languages")
+    parser.add_argument(
+        "--model-vs-table", action="store_true", help="only: the model against the dish table"
+    )
     args = parser.parse_args()
     rng = random.Random(6)
-    if not args.only_model:
+    if not (args.only_model or args.model_vs_table):
         eval_stats(rng)
         eval_stats_latency(rng)
         asyncio.run(eval_cold_start())
@@ -610,6 +662,9 @@ def main() -> None:
     path = args.model or resolve_model_path()
     if path is None:
         print("model: none installed (make model) and LISTOK_MODEL not set")
+        return
+    if args.model_vs_table:
+        asyncio.run(eval_model_vs_table(path))
         return
     asyncio.run(eval_model(path, args.grammar, args.show, args.lang or ["en", "ru"]))
 
