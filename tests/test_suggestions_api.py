@@ -323,8 +323,11 @@ async def test_a_get_never_waits_for_the_model() -> None:
     assert again.model == "pending" and model.calls == 1  # one generation, not one per GET
     model.release.set()
     await suggester.settle()
-    later = await suggester.suggest(record, limit=8)
+    later = await suggester.suggest(record, limit=30)
     assert later.model == "cached"
+    table_scores = [s.score for s in later.suggestions if s.source == "together"]
+    model_scores = [s.score for s in later.suggestions if s.source == "model"]
+    assert max(model_scores) < max(table_scores)  # the table ranks first (it measured better)
     from_model = [s.name for s in later.suggestions if s.source == "model"]
     # normalised like typed names, grounded in the vocabulary, in the list's language
     assert "помидоры" in from_model and "огурцы" in from_model
