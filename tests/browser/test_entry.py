@@ -1,10 +1,5 @@
 """Typing items in (issue 11 items 1, 2 and 11): the duplicate prompt, online and offline; the
-dictionary form of Russian names; categories filed in the browser; unsent text survives a reload.
-
-Tests marked `needs_text_library` pass only once the text developer's browser library (Russian
-dictionary forms, the category table and the shared duplicate rules) is wired into
-client/src/lib/intel.js; today's intel.js knows case and ё only and files no category.
-"""
+dictionary form of Russian names; categories filed in the browser; unsent text survives a reload."""
 
 from __future__ import annotations
 
@@ -26,9 +21,6 @@ from tests.browser.app import (
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.browser
-needs_text_library = pytest.mark.xfail(
-    reason="needs the text branch's JS library in client/src/lib/intel.js", strict=False
-)
 
 
 def type_item(page: Page, text: str) -> None:
@@ -81,7 +73,6 @@ def test_a_duplicate_asks_merge_or_add_online_and_offline(
     expect_state(page, "saved")
 
 
-@needs_text_library
 def test_a_duplicate_in_another_form_asks_too(
     live_server: ServerProcess, new_page: Callable[..., Page]
 ) -> None:
@@ -99,7 +90,6 @@ def test_a_duplicate_in_another_form_asks_too(
     expect(page.get_by_role("dialog")).to_contain_text("яйца", timeout=3_000)
 
 
-@needs_text_library
 def test_russian_names_are_stored_in_dictionary_form_offline(
     live_server: ServerProcess, new_page: Callable[..., Page]
 ) -> None:
@@ -117,7 +107,6 @@ def test_russian_names_are_stored_in_dictionary_form_offline(
     assert sorted(names.all_text_contents()) == ["cheese, grated", "гречка", "молоко", "яйца"]
 
 
-@needs_text_library
 def test_items_added_offline_are_filed_in_a_category_at_once(
     live_server: ServerProcess, new_page: Callable[..., Page]
 ) -> None:

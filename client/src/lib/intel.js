@@ -2,32 +2,27 @@
 // the unit words of the editor, the category of a name, and the duplicate rule. The UI
 // imports these names from here only, so a new text library is one edit in this file.
 import { parseEntry as parseText, VOCABULARY } from './parse.js'
+import { categorize as categoryOf } from './categories.js'
+import { findDuplicate as duplicateOf } from './duplicates.js'
 import { CATEGORIES } from './schema.js'
 
-/** The category of an item name, '' when unknown. No table in this build: the server files it. */
-export function categorize (_name, _lang) {
-  return ''
+/** The category of an item name (the shared category table, unit-aware), '' when unknown. */
+export function categorize (name, unit = null) {
+  return categoryOf(name, unit)
 }
 
 /** Typed text ("2 kg potatoes") as item fields {name, qty, unit, category}. */
-export function parseEntry (text, lang) {
+export function parseEntry (text) {
   const raw = String(text || '').trim()
   const r = parseText(raw)
   const name = r.name.trim() || raw
-  const category = categorize(name, lang)
+  const category = r.category || categorize(name, r.unit)
   return { name, qty: r.qty, unit: r.unit, category: CATEGORIES.includes(category) ? category : '' }
 }
 
-const fold = (s) => String(s || '').toLowerCase().replaceAll('ё', 'е').replace(/\s+/g, ' ').trim()
-
-/**
- * The open item a new name would duplicate, or null. Until the shared duplicate rules land
- * in the browser this is the same name in another case or spelling of ё.
- */
+/** The open item a new name would duplicate (the shared rules: models/duplicates.py), or null. */
 export function findDuplicate (name, items) {
-  const key = fold(name)
-  if (!key) return null
-  return items.find((i) => !i.checked && fold(i.name) === key) || null
+  return duplicateOf(name, items.filter((i) => !i.checked))
 }
 
 // Unit codes the parser knows ("kg", "pack") and every word for them ("кг", "packs").
