@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from models import dishes
@@ -90,15 +88,24 @@ class Suggester:
         self.thin_together = 8
 
     @classmethod
-    def from_env(cls, model_path: Path | None = None, model_timeout_s: float = 8.0) -> Suggester:
-        """Model from `model_path`, else `LISTOK_MODEL`, else the default model package."""
+    def create(
+        cls,
+        config: ModelConfig,
+        *,
+        model: str = "",
+        together: Mapping[str, Any] | None = None,
+        model_timeout_s: float = 8.0,
+    ) -> Suggester:
+        """Statistics, and the model: `model` a GGUF path, "none"/"off", or "" for the default
+        model package (resolved in the model's own thread, so start-up never waits for it)."""
         from models.model_package import resolve_model_path
 
         normalize = default_normalize()
-        stats = StatsEngine(normalize=normalize, **together_thresholds(os.environ))
-        config = ModelConfig.from_env(model_path)
-        model = ModelEngine(config, normalize=normalize, resolve=resolve_model_path)
-        return cls(stats, model, normalize=normalize, model_timeout_s=model_timeout_s)
+        stats = StatsEngine(normalize=normalize, **dict(together or {}))
+        engine = ModelEngine(
+            config, normalize=normalize, resolve=lambda: resolve_model_path(model or None)
+        )
+        return cls(stats, engine, normalize=normalize, model_timeout_s=model_timeout_s)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -236,21 +243,6 @@ class Suggester:
 
 
 MODEL_WEIGHT = 0.1
-
-TOGETHER_SETTINGS = {
-    "LISTOK_TOGETHER_MIN_AGE_DAYS": ("min_age_days", float),
-    "LISTOK_TOGETHER_MIN_TRIPS": ("min_trips", int),
-    "LISTOK_TOGETHER_MIN_PEOPLE": ("min_people", int),
-}
-
-
-def together_thresholds(env: Mapping[str, str]) -> dict[str, Any]:
-    """When another list counts for `together` (StatsEngine.established), from LISTOK_*."""
-    found: dict[str, Any] = {}
-    for name, (field, kind) in TOGETHER_SETTINGS.items():
-        if env.get(name, "").strip():
-            found[field] = kind(env[name])
-    return found
 
 
 def in_language(found: list[Suggestion], lang: Lang) -> list[Suggestion]:

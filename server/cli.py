@@ -69,8 +69,7 @@ async def _suggest(settings: Settings, list_id: str, prompt: str | None, limit: 
     """Suggestions for one list, read straight from the data dir (the server may be running)."""
     from pycrdt import Doc
 
-    from models.suggest import Suggester
-    from server.suggestions import HISTORY_EVENTS, build_record
+    from server.suggestions import HISTORY_EVENTS, build_record, suggester_from
     from store import open_store
     from store.replay import apply_history
 
@@ -80,7 +79,7 @@ async def _suggest(settings: Settings, list_id: str, prompt: str | None, limit: 
             where = "the database" if settings.database_url else settings.db_path
             print(f"listok: no list {list_id} in {where}", file=sys.stderr)
             return 1
-        suggester = Suggester.from_env()
+        suggester = suggester_from(settings)
         suggester.start()
         records = {}
         for other in store.list_ids():

@@ -8,14 +8,13 @@ import logging
 import time
 from collections import deque
 
-from models.suggest import Suggester
 from server.admin import Catalog, Jobs
 from server.auth import Tokens
 from server.limits import Limits
 from server.metrics import Metrics
 from server.rooms import Rooms
 from server.settings import Settings
-from server.suggestions import Suggestions
+from server.suggestions import Suggestions, suggester_from
 from store import Writer, open_store
 
 log = logging.getLogger("listok")
@@ -46,7 +45,7 @@ class Services:
             presence_state_bytes=settings.max_presence_state_bytes,
         )
         self.writer.on_compaction_due = self.rooms.compact
-        self.suggestions = Suggestions(self.store, self.rooms, Suggester.from_env())
+        self.suggestions = Suggestions(self.store, self.rooms, suggester_from(settings))
         self.rooms.add_listener(self.suggestions.changed)
         self.limits = Limits(settings)
         self._purge_task: asyncio.Task[None] | None = None

@@ -70,6 +70,22 @@ class Settings:
     deleted_retention_days: float = 30.0
     purge_interval_seconds: float = 3600.0
 
+    # Suggestions (docs/suggestions.md). model: a GGUF file, "none" (off), or empty for the
+    # default model package; its thread count (0: cores - 1, at most 4), seconds per request,
+    # queued requests, load probe, repacked weights, and the nice value of its thread.
+    model: str = ""
+    model_threads: int = 0
+    model_timeout: float = 20.0
+    model_queue: int = 4
+    model_probe: bool = True
+    model_repack: bool = True
+    model_nice: int = 10
+    # Another list counts for "together" once it is this old, shopped on this many separate
+    # trips, by this many people (docs/decisions/together-privacy.md).
+    together_min_age_days: float = 7.0
+    together_min_trips: int = 2
+    together_min_people: int = 1
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / "listok.db"

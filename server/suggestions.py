@@ -18,9 +18,11 @@ from pycrdt import Doc, Map
 
 from models.categories import categorize
 from models.history import Entry, ListRecord, list_lang
+from models.llm import ModelConfig, default_threads
 from models.suggest import Suggester, SuggestResult
 from server import schema
 from server.rooms import Room, Rooms
+from server.settings import Settings
 from store import Event, Store
 
 log = logging.getLogger("listok.suggest")
@@ -65,6 +67,25 @@ def build_record(list_id: str, doc: Doc[Any], events: list[Any]) -> ListRecord:
         )
     lang = list_lang([data["title"], *(e.name for e in entries)])
     return ListRecord(list_id, lang, entries, data["title"], max(1, len(people)))
+
+
+def suggester_from(settings: Settings) -> Suggester:
+    """The suggestion engines as the settings say (statistics always; the model unless off)."""
+    config = ModelConfig(
+        path=None,
+        n_threads=settings.model_threads or default_threads(),
+        timeout_s=settings.model_timeout,
+        max_queue=settings.model_queue,
+        probe=settings.model_probe,
+        repack=settings.model_repack,
+        nice=settings.model_nice,
+    )
+    together = {
+        "min_age_days": settings.together_min_age_days,
+        "min_trips": settings.together_min_trips,
+        "min_people": settings.together_min_people,
+    }
+    return Suggester.create(config, model=settings.model, together=together)
 
 
 def warm_up() -> None:
