@@ -452,7 +452,7 @@ def _load_llama(path: Path, config: ModelConfig, progress: Callable[[float], Non
         lib.llama_model_default_params = base
         for m, original in zip(quiet, saved, strict=True):
             m.suppress_stdout_stderr = original
-    llama._listok_progress_callback = callback  # type: ignore[attr-defined]  # keep it alive
+    llama._listok_progress_callback = callback  # type: ignore[attr-defined,unused-ignore]
     return llama
 
 

@@ -180,7 +180,7 @@ class Suggestions:
         self.stale.add(room.list_id)
         self._categories_stale.add(room.list_id)
         uncategorized = [
-            (body["item_id"], body["name"])
+            (body["item_id"], body["name"], (body.get("item") or {}).get("unit"))
             for body in (json.loads(e.data) for e in events if e.type == "item.added")
             if not (body.get("item") or {}).get("category") and body.get("name")
         ]
@@ -189,13 +189,18 @@ class Suggestions:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _categorize(self, room: Room, items: list[tuple[str, str]]) -> None:
+    async def _categorize(self, room: Room, items: list[tuple[str, str, Any]]) -> None:
         """Items added without a category (a browser, offline) get one from the server.
 
         What a person chose for that name on this list wins, then the curated table. An item
         whose category was set meanwhile, or that is gone, is left alone.
         """
-        chosen = {item_id: await self.category_for(room.list_id, name) for item_id, name in items}
+        chosen = {
+            item_id: await self.category_for(
+                room.list_id, name, unit if isinstance(unit, str) else None
+            )
+            for item_id, name, unit in items
+        }
 
         def file(doc: Doc[Any]) -> None:
             current = schema.items(doc)
