@@ -12,7 +12,7 @@
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { monoMs } from './clock.mjs'
-import { expectedState, encodeScript, householdScript, steadyScript } from './scripts.mjs'
+import { bulkScript, expectedState, encodeScript, householdScript, steadyScript } from './scripts.mjs'
 import { Samples } from './stats.mjs'
 import {
   awarenessFrame, EMPTY_STEP2, encodeStateVector, hocuspocusAuth, hocuspocusPrefix, MSG_AWARENESS,
@@ -337,7 +337,9 @@ function template (name) {
   const seed = cfg.seed + members * 7919 + (kind === 'steady' ? 1 : 0)
   const script = kind === 'steady'
     ? steadyScript(members, cfg.rate, cfg.scriptSeconds, seed)
-    : householdScript(members, Math.max(1, Math.ceil(cfg.scriptSeconds / 160)), seed)
+    : kind === 'bulk'
+      ? bulkScript(members, Number(name.split(':')[2] ?? 0))
+      : householdScript(members, Math.max(1, Math.ceil(cfg.scriptSeconds / 160)), seed)
   tpl = encodeScript(script, cfg.slotBase)
   templates.set(name, tpl)
   return tpl
@@ -505,6 +507,24 @@ function fetchDoc (hh, timeoutMs) {
   })
 }
 
+async function barrier ({ deadlineMs }) {
+  const deadline = monoMs() + deadlineMs
+  let ok = 0
+  let next = 0
+  const conns = households.flatMap((hh) => hh.members).filter((m) => m.synced)
+  const worker = async () => {
+    while (next < conns.length) {
+      const m = conns[next++]
+      const done = new Promise((resolve) => m.syncWaiters.push(resolve))
+      m.synced = false
+      m.send(syncFrame(STEP1, m.stateVector()))
+      if (await Promise.race([done, new Promise((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - monoMs())))])) ok++
+    }
+  }
+  await Promise.all(Array.from({ length: 64 }, worker))
+  return { ok, of: conns.length }
+}
+
 function report ({ step }) {
   const s = stepStats(step)
   const out = { step, sent: s.sent, expected: s.expected, delivered: s.delivered, latencies: s.latencies.toArray() }
@@ -530,6 +550,7 @@ process.on('message', async (msg) => {
       case 'add': send({ ev: 'added', ...(await addHouseholds(msg)) }); break
       case 'step': currentStep = msg.step; send({ ev: 'stepped' }); break
       case 'report': send({ ev: 'report', ...report(msg), counters: counters() }); break
+      case 'barrier': send({ ev: 'barrier', ...(await barrier(msg)) }); break
       case 'counters': send({ ev: 'counters', ...counters() }); break
       case 'verify': send({ ev: 'verified', ...(await verify(msg)), counters: counters() }); break
       case 'close':

@@ -66,6 +66,12 @@ export function steadyScript (n, rate, seconds, seed) {
   return { kind: 'steady', members: n, ops, seconds, cycleSeconds: seconds }
 }
 
+/** A list filled by one update of `count` items (memory per loaded list), or no ops (idle). */
+export function bulkScript (members, count) {
+  const ops = count > 0 ? [{ slot: 0, t: 0, kind: 'bulk', key: 'b', count }] : []
+  return { kind: 'bulk', members, ops, seconds: 0, cycleSeconds: 0 }
+}
+
 /**
  * Encode every operation of a script as one update frame.
  * @returns the script plus frames[], slotOps[s] (op indices of slot s, in order),
@@ -100,6 +106,17 @@ export function encodeScript (script, slotBase) {
       for (const s of Y.decodeUpdate(update).structs) {
         if (s.parentSub === 'name') names.set(`${s.id.client}:${s.id.clock}`, name)
       }
+    } else if (op.kind === 'bulk') {
+      doc.transact(() => {
+        for (let i = 0; i < op.count; i++) {
+          order = generateKeyBetween(order, null)
+          items.set(`${op.key}${i}`, new Y.Map([
+            ['name', `${NAMES[i % NAMES.length]} ${i}`], ['qty', 1], ['unit', null], ['note', ''],
+            ['category', CATEGORIES[i % CATEGORIES.length]], ['checked', false], ['checked_at', null],
+            ['order', order], ['created_at', now + i], ['updated_at', now + i], ['created_by', 'bench-0']
+          ]))
+        }
+      })
     } else if (op.kind === 'tick') {
       const item = items.get(op.key)
       doc.transact(() => {
@@ -129,6 +146,7 @@ export function expectedState (encoded, done) {
   for (let i = 0; i < done; i++) {
     const op = encoded.ops[i]
     if (op.kind === 'add') out.set(op.key, { name: `${NAMES[i % NAMES.length]} ${op.key}`, checked: false })
+    else if (op.kind === 'bulk') for (let j = 0; j < op.count; j++) out.set(`${op.key}${j}`, { name: `${NAMES[j % NAMES.length]} ${j}`, checked: false })
     else if (op.kind === 'tick') out.get(op.key).checked = true
   }
   return out
