@@ -30,6 +30,8 @@ const closeCodes = {}
 const sampleErrors = []
 
 const send = (msg) => process.send(msg)
+const DEBUG = Boolean(process.env.LIGHTGEN_DEBUG)
+const debugT0 = monoMs()
 const KEEPALIVE = syncFrame(UPDATE, Buffer.from([0, 0]))
 
 function stepStats (id) {
@@ -138,6 +140,7 @@ class Conn {
     return new Promise((resolve) => {
       this.synced = false
       this.syncWaiters.push(resolve)
+      let keepalive = null
       const ws = new WebSocket(this.url(), { perMessageDeflate: false, maxPayload: 256 << 20, handshakeTimeout: 30000 })
       ws.binaryType = 'nodebuffer'
       this.ws = ws
@@ -146,17 +149,18 @@ class Conn {
         if (this.prefix) {
           ws.send(hocuspocusAuth(this.prefix))
           // Hocuspocus closes a socket that sent nothing for 60 s: an empty update keeps it open
-          this.keepalive = setInterval(() => this.send(KEEPALIVE), 30000)
+          keepalive = setInterval(() => { if (this.ws === ws) this.send(KEEPALIVE) }, 30000)
         }
         this.send(syncFrame(STEP1, this.stateVector()))
       })
-      ws.on('message', (data) => this.receive(data))
+      ws.on('message', (data) => { if (this.ws === ws) this.receive(data) })
       ws.on('error', () => {})
       ws.on('close', (code) => {
-        clearInterval(this.keepalive)
+        clearInterval(keepalive)
+        if (this.ws !== ws) return // an earlier session of this member, closed by us
+        this.ws = null
         this.online = false
         this.synced = false
-        if (this.ws === ws) this.ws = null
         if (!this.closedByUs) { totals.closes++; closeCodes[code] = (closeCodes[code] ?? 0) + 1 }
         for (const w of this.syncWaiters.splice(0)) w(false)
       })
@@ -225,6 +229,7 @@ class Conn {
           const st = stepStats(hh.opStep[op])
           st.delivered++
           st.latencies.push(now - at)
+          if (DEBUG && now - at > 300) console.error(`slow delivery: ${(now - at).toFixed(0)} ms, sent ${(at - debugT0).toFixed(0)} ms after start, list ${hh.listId.slice(0, 8)}, op ${op}`)
         } else {
           totals.resync++
         }
@@ -271,7 +276,7 @@ function sendOp (hh, op, conn) {
   const tpl = hh.tpl
   if (!conn.synced) { conn.pending.push(op); return }
   if (cfg.presence) conn.presence(tpl.ops[op].key)
-  conn.send(tpl.frames[op])
+  if (!conn.send(tpl.frames[op])) { conn.pending.push(op); return }
   const now = monoMs()
   hh.sentAt[op] = now
   hh.opStep[op] = currentStep
@@ -317,6 +322,7 @@ function scheduleChurn (conn) {
   push(monoMs() + session, () => {
     if (!running || conn.hh.stopped) return
     conn.closedByUs = true
+    conn.synced = false // from now on its ops wait for the next session
     conn.ws?.close(1000)
     const gap = (c.minOffline + Math.random() * (c.maxOffline - c.minOffline)) * 1000
     push(monoMs() + gap, async () => {
