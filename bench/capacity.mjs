@@ -32,6 +32,7 @@ const { values: o } = parseArgs({
     procs: { type: 'string', default: '2' },
     'p99-ms': { type: 'string', default: '100' },
     sample: { type: 'string', default: '64' },
+    presence: { type: 'string', default: 'on' },
     'max-connections': { type: 'string' },
     smoke: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -78,7 +79,7 @@ async function runServer (name, logFile) {
   try {
     const scriptSeconds = (P.maxSteps * (P.stepSeconds + 30) + 60) * P.speed
     await Promise.all(gens.map((g) => g.call({
-      cmd: 'init', url: server.wsUrl, server: server.kind, seed, slotBase: base, speed: P.speed, presence: true,
+      cmd: 'init', url: server.wsUrl, server: server.kind, seed, slotBase: base, speed: P.speed, presence: o.presence !== 'off',
       renewSeconds: 15, sampleEvery: P.sample, scriptSeconds, rate: 1, templates: [2, 3, 4, 5].map((n) => `household:${n}`)
     }, 120000)))
     await Promise.all(gens.map((g) => g.call({ cmd: 'start' })))
@@ -111,7 +112,7 @@ async function runServer (name, logFile) {
       step.failed = failed
       step.pass = step.pass && failed === 0
       steps.push(step)
-      process.stderr.write(`p99 ${fmt(step.fanout.p99)} ms, ${Math.round(step.deliveriesPerSec)} deliveries/s, server ${step.serverCpu.toFixed(0)}% / generators ${step.genCpu.toFixed(0)}% CPU, others ${step.othersCpu.toFixed(0)}%${step.pass ? '' : ' -> saturated'}\n`)
+      process.stderr.write(`p99 ${fmt(step.fanout.p99)} ms, ${Math.round(step.deliveriesPerSec)} deliveries/s, server ${step.serverCpu.toFixed(0)}% / generators ${step.genCpu.toFixed(0)}% CPU, others ${step.othersCpu.toFixed(0)}%, generator loop delay max ${step.loopMaxMs.toFixed(0)} ms${step.pass ? '' : ' -> saturated'}\n`)
       if (server.child.exitCode !== null) { out.stopReason = `server exited (${server.child.exitCode})`; break }
       if (!step.pass) { out.stopReason = step.fanout.p99 > P.p99 ? `p99 > ${P.p99} ms` : (failed ? 'connections failed' : 'fell behind'); break }
     }
@@ -149,6 +150,7 @@ async function runServer (name, logFile) {
         rssMb: readProc(server.pid).rssKb / 1024,
         awarenessIn: reports.reduce((n, r) => n + r.counters.awarenessIn, 0),
         closes: reports.reduce((n, r) => n + r.counters.closes, 0),
+        loopMaxMs: Math.max(...reports.map((r) => r.loopMaxMs)),
         attempt
       }
       step.pass = f.p99 <= P.p99 && step.deliveredPct >= 99
@@ -202,7 +204,7 @@ for (const name of servers) {
 const lines = [
   `# Capacity ${stamp}`,
   '',
-  `Households of 2-5 (mean 3.1) at ${P.speed}x real time, presence on; start ${P.start} households, x${P.growth} per step, ` +
+  `Households of 2-5 (mean 3.1) at ${P.speed}x real time, presence ${o.presence}; start ${P.start} households, x${P.growth} per step, ` +
   `${P.stepSeconds} s per step, ${P.procs} light generator processes; pass: fan-out p99 <= ${P.p99} ms and >= 99% delivered ` +
   `within 1.5 s of the step's end. Connection cap ${maxConnections} (fds ${limits.fds}, ports ${limits.ports}). ` +
   `Machine shared (load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at the end).`,
@@ -254,9 +256,9 @@ if (common >= 0) {
 }
 for (const r of results) {
   lines.push(`### ${r.name}: steps`, '', mdTable(
-    ['step', 'households', 'connections', 'updates/s', 'deliveries/s', 'delivered %', 'p50', 'p99', 'server CPU %', 'generators CPU %', 'other processes CPU %', 'ms CPU / 1k deliveries', 'RSS MB', 'pass'],
+    ['step', 'households', 'connections', 'updates/s', 'deliveries/s', 'delivered %', 'p50', 'p99', 'server CPU %', 'generators CPU %', 'other processes CPU %', 'generator loop delay max (ms)', 'ms CPU / 1k deliveries', 'RSS MB', 'pass'],
     r.steps.map((s) => [String(s.k + 1), String(s.households), String(s.connections), fmt(s.updatesPerSec, 0), fmt(s.deliveriesPerSec, 0),
-      fmt(s.deliveredPct, 2), fmt(s.fanout.p50), fmt(s.fanout.p99), fmt(s.serverCpu, 0), fmt(s.genCpu, 0), fmt(s.othersCpu, 0), fmt(s.cpuMsPer1000, 1), fmt(s.rssMb, 0), s.pass ? 'yes' : (s.attempt ? 'no (twice)' : 'no')])), '')
+      fmt(s.deliveredPct, 2), fmt(s.fanout.p50), fmt(s.fanout.p99), fmt(s.serverCpu, 0), fmt(s.genCpu, 0), fmt(s.othersCpu, 0), fmt(s.loopMaxMs, 0), fmt(s.cpuMsPer1000, 1), fmt(s.rssMb, 0), s.pass ? 'yes' : (s.attempt ? 'no (twice)' : 'no')])), '')
   if (r.verify) {
     lines.push(`Convergence (${r.name}): ${r.verify.listsOk}/${r.verify.lists} lists equal to their script, lost items ${r.verify.lostItems}, ` +
       `wrong items ${r.verify.wrongItems}, replicas behind ${r.verify.replicasBehind}; ${r.verify.sampled} update frames decoded with yjs, ` +

@@ -9,6 +9,7 @@
 //
 // All members of one list live in one process, so a delivery's latency is the receiver's
 // monotonic clock minus the sender's, read in the same process.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { monoMs } from './clock.mjs'
@@ -30,6 +31,10 @@ const closeCodes = {}
 const sampleErrors = []
 
 const send = (msg) => process.send(msg)
+// how late this process's own event loop runs: a generator that lags adds its lag to every
+// latency it measures (reported per step, next to the fan-out)
+const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+loopDelay.enable()
 const DEBUG = Boolean(process.env.LIGHTGEN_DEBUG)
 const debugT0 = monoMs()
 const KEEPALIVE = syncFrame(UPDATE, Buffer.from([0, 0]))
@@ -533,7 +538,7 @@ async function barrier ({ deadlineMs }) {
 
 function report ({ step }) {
   const s = stepStats(step)
-  const out = { step, sent: s.sent, expected: s.expected, delivered: s.delivered, latencies: s.latencies.toArray() }
+  const out = { step, sent: s.sent, expected: s.expected, delivered: s.delivered, latencies: s.latencies.toArray(), loopP99Ms: loopDelay.percentile(99) / 1e6, loopMaxMs: loopDelay.max / 1e6 }
   return out
 }
 
@@ -554,7 +559,7 @@ process.on('message', async (msg) => {
         break
       case 'start': running = true; for (const hh of households) if (!hh.start) startHousehold(hh, msg.startSpread ?? 0); send({ ev: 'started' }); break
       case 'add': send({ ev: 'added', ...(await addHouseholds(msg)) }); break
-      case 'step': currentStep = msg.step; send({ ev: 'stepped' }); break
+      case 'step': currentStep = msg.step; loopDelay.reset(); send({ ev: 'stepped' }); break
       case 'report': send({ ev: 'report', ...report(msg), counters: counters() }); break
       case 'barrier': send({ ev: 'barrier', ...(await barrier(msg)) }); break
       case 'counters': send({ ev: 'counters', ...counters() }); break
