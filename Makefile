@@ -85,6 +85,7 @@ bench: bench-deps
 	node bench/run.mjs $(BENCH_ARGS)
 
 bench-smoke: bench-deps
+	node --test bench/test/
 	node bench/run.mjs --smoke
 
 bench-history: bench-deps
