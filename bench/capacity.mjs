@@ -3,14 +3,15 @@
 //
 //   node bench/capacity.mjs [--servers listok,listok-nodurable,hocuspocus,y-websocket-server]
 //       [--start 100] [--growth 1.5] [--max-steps 10] [--step-seconds 15] [--speed 10]
-//       [--procs 2] [--p99-ms 100] [--sample 64] [--max-connections N] [--smoke] [--out FILE]
+//       [--procs 2] [--p99-ms 100] [--sample 64] [--attempts 3] [--presence on|off]
+//       [--max-connections N] [--smoke] [--out FILE]
 //
 // Households of 2-5 people, one list each, presence on, follow lib/scripts.mjs householdScript
 // (evenings are adds, a shop visit is a burst of ticks) at `--speed` times real time. The number
 // of households grows by `--growth` each step until the fan-out p99 of the updates sent in a
 // step passes `--p99-ms` (a delivery still missing 1.5 s after the step counts as later than
-// any) or fewer than 99% arrive. Light generators (lib/lightgen.mjs) send pre-encoded frames;
-// their CPU and the server's are read from /proc: a saturation point where the generators used
+// any) or fewer than 99% arrive, in each of `--attempts` windows at that load. Light
+// generators (lib/lightgen.mjs) send pre-encoded frames; their CPU and the server's are read from /proc: a saturation point where the generators used
 // more CPU than the server is reported INVALID.
 import fs from 'node:fs'
 import path from 'node:path'
@@ -33,6 +34,7 @@ const { values: o } = parseArgs({
     'p99-ms': { type: 'string', default: '100' },
     sample: { type: 'string', default: '64' },
     presence: { type: 'string', default: 'on' },
+    attempts: { type: 'string', default: '3' },
     'max-connections': { type: 'string' },
     smoke: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -40,7 +42,7 @@ const { values: o } = parseArgs({
   }
 })
 if (o.help) {
-  console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15).join('\n'))
+  console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 17).join('\n'))
   process.exit(0)
 }
 if (o.smoke) Object.assign(o, { start: '6', growth: '2', 'max-steps': '2', 'step-seconds': '3' })
@@ -55,7 +57,8 @@ const P = {
   speed: Number(o.speed),
   procs: Math.max(1, Number(o.procs)),
   p99: Number(o['p99-ms']),
-  sample: Number(o.sample)
+  sample: Number(o.sample),
+  attempts: Math.max(1, Number(o.attempts))
 }
 const limits = connectionLimits()
 const maxConnections = Math.min(limits.max, Number(o['max-connections'] ?? Infinity))
@@ -104,10 +107,11 @@ async function runServer (name, logFile) {
       process.stderr.write(`  [${name}] step ${k + 1}: ${households} households, ${connections} connections (connect ${((Date.now() - t0) / 1000).toFixed(1)} s${failed ? `, ${failed} failed` : ''}) ... `)
       await sleep(1000)
       let step = await measure(k, 0)
-      if (!step.pass && failed === 0 && server.child.exitCode === null) {
-        // the machine is shared: a failing window is measured once more at the same load
+      for (let a = 1; a < P.attempts && !step.pass && failed === 0 && server.child.exitCode === null; a++) {
+        // the machine is shared: a failing window is measured again at the same load, and the
+        // step fails only if every window fails (others' bursts are not the server's capacity)
         process.stderr.write(`p99 ${fmt(step.fanout.p99)} ms; again ... `)
-        step = await measure(k, 1)
+        step = await measure(k, a)
       }
       step.failed = failed
       step.pass = step.pass && failed === 0
@@ -258,7 +262,7 @@ for (const r of results) {
   lines.push(`### ${r.name}: steps`, '', mdTable(
     ['step', 'households', 'connections', 'updates/s', 'deliveries/s', 'delivered %', 'p50', 'p99', 'server CPU %', 'generators CPU %', 'other processes CPU %', 'generator loop delay max (ms)', 'ms CPU / 1k deliveries', 'RSS MB', 'pass'],
     r.steps.map((s) => [String(s.k + 1), String(s.households), String(s.connections), fmt(s.updatesPerSec, 0), fmt(s.deliveriesPerSec, 0),
-      fmt(s.deliveredPct, 2), fmt(s.fanout.p50), fmt(s.fanout.p99), fmt(s.serverCpu, 0), fmt(s.genCpu, 0), fmt(s.othersCpu, 0), fmt(s.loopMaxMs, 0), fmt(s.cpuMsPer1000, 1), fmt(s.rssMb, 0), s.pass ? 'yes' : (s.attempt ? 'no (twice)' : 'no')])), '')
+      fmt(s.deliveredPct, 2), fmt(s.fanout.p50), fmt(s.fanout.p99), fmt(s.serverCpu, 0), fmt(s.genCpu, 0), fmt(s.othersCpu, 0), fmt(s.loopMaxMs, 0), fmt(s.cpuMsPer1000, 1), fmt(s.rssMb, 0), s.pass ? (s.attempt ? `yes (window ${s.attempt + 1})` : 'yes') : `no (${s.attempt + 1} windows)`])), '')
   if (r.verify) {
     lines.push(`Convergence (${r.name}): ${r.verify.listsOk}/${r.verify.lists} lists equal to their script, lost items ${r.verify.lostItems}, ` +
       `wrong items ${r.verify.wrongItems}, replicas behind ${r.verify.replicasBehind}; ${r.verify.sampled} update frames decoded with yjs, ` +
