@@ -8,7 +8,7 @@ DATA   ?= ./data
 
 .PHONY: run test lint install llm node-deps client chromium model clean help \
 	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile \
-	bench-capacity bench-growth soak
+	bench-capacity bench-growth soak bench-hostile
 
 # llama-cpp-python compiles llama.cpp (about 8 minutes on 2 cores, cached by pip afterwards).
 # The default build uses -march=native, whose AMX kernels crash here (docs/suggestions.md).
@@ -115,6 +115,9 @@ bench-growth: bench-deps
 
 soak: bench-deps
 	ulimit -n $(FD_LIMIT) 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/soak.mjs $(SOAK_ARGS)
+
+bench-hostile: bench-deps
+	ulimit -n $(FD_LIMIT) 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/soak.mjs --compare $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules client/node_modules client/dist bench/node_modules
