@@ -226,13 +226,13 @@ const summary = results.map((r) => {
     c ? fmt(c.updatesPerSec, 0) : '—',
     c ? fmt(c.deliveriesPerSec, 0) : '—',
     r.stopReason,
-    s ? `${fmt(s.serverCpu, 0)}% / ${fmt(s.genCpu, 0)}%` : '—',
+    s ? `${fmt(s.serverCpu, 0)}% / ${fmt(s.genCpu, 0)}% / ${fmt(s.othersCpu, 0)}%` : '—',
     s ? (valid ? 'valid' : 'INVALID (generators used more CPU)') : '—',
     r.verify ? `${r.verify.listsOk}/${r.verify.lists}, lost ${r.verify.lostItems}, wrong ${r.verify.wrongItems}` : (r.errors[0] ?? '—')
   ]
 })
 lines.push('## Households carried', '', mdTable(
-  ['server', `households carried (x${P.speed})`, 'connections', 'updates/s', 'deliveries/s', 'stopped at', 'server / generator CPU at saturation', 'validity', 'lists converged'],
+  ['server', `households carried (x${P.speed})`, 'connections', 'updates/s', 'deliveries/s', 'stopped at', 'CPU at saturation: server / generators / other processes', 'validity', 'lists converged'],
   summary), '')
 const base = results.find((r) => r.name === 'listok')
 if (base) {
@@ -251,11 +251,11 @@ if (common >= 0) {
   const rows = results.map((r) => {
     const s = r.steps[common]
     return [r.name, String(s.households), fmt(s.updatesPerSec, 0), fmt(s.deliveriesPerSec, 0), fmt(s.fanout.p50), fmt(s.fanout.p99),
-      s.pass ? 'yes' : 'no', fmt(s.serverCpu, 0), fmt(s.cpuMsPer1000, 1), fmt(s.genCpu, 0), fmt(s.rssMb, 0)]
+      s.pass ? 'yes' : 'no', fmt(s.serverCpu, 0), fmt(s.cpuMsPer1000, 1), fmt((100 * s.households) / s.serverCpu, 0), fmt(s.genCpu, 0), fmt(s.rssMb, 0)]
   })
   const b = base?.steps[common]
   lines.push(`## Cost at equal offered load (step ${common + 1}, ${results[0].steps[common].households} households)`, '', mdTable(
-    ['server', 'households', 'updates/s', 'deliveries/s', 'fan-out p50 (ms)', 'p99 (ms)', 'passed', 'server CPU (% of a core)', 'server CPU ms per 1,000 deliveries', 'generators CPU (%)', 'server RSS (MB)'],
+    ['server', 'households', 'updates/s', 'deliveries/s', 'fan-out p50 (ms)', 'p99 (ms)', 'passed', 'server CPU (% of a core)', 'server CPU ms per 1,000 deliveries', 'households per core if CPU-bound (projection)', 'generators CPU (%)', 'server RSS (MB)'],
     rows), '')
   if (b) {
     lines.push(`CPU per 1,000 deliveries, ratios: ${results.filter((r) => r !== base).map((r) => `listok/${r.name} ${(b.cpuMsPer1000 / r.steps[common].cpuMsPer1000).toFixed(2)}x`).join('; ')}.`, '')
