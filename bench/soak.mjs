@@ -39,6 +39,7 @@ const { values: o } = parseArgs({
     attacks: { type: 'string', default: 'step2,presence,bulk,sockets' },
     'big-mb': { type: 'string', default: '4' },
     victims: { type: 'string', default: '5' },
+    keep: { type: 'string' },
     repeat: { type: 'string', default: '1' },
     smoke: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -62,6 +63,7 @@ const C = {
   presence: defaults.presence,
   bucket: Number(o.bucket !== '30' ? o.bucket : defaults.bucket),
   procs: Math.max(1, Number(o.procs)),
+  keep: Number(o.keep ?? (compare ? 0 : 20)),
   churn: compare ? null : (smoke ? { minOnline: 2, maxOnline: 4, minOffline: 0.3, maxOffline: 1 } : { minOnline: 20, maxOnline: 90, minOffline: 1, maxOffline: 5 })
 }
 C.perList = Math.max(2, Math.round(C.clients / C.lists))
@@ -120,6 +122,19 @@ async function probeHealth (server, until) {
   return { ...summarize(ms), failed }
 }
 
+async function recovered (server, deadlineMs) {
+  const until = monoMs() + deadlineMs
+  while (monoMs() < until) {
+    try {
+      const res = await fetch(`${server.httpUrl}/healthz`, { signal: AbortSignal.timeout(Math.max(1, Math.round(until - monoMs()))) })
+      await res.arrayBuffer()
+      if (res.ok) return true
+    } catch { /* still busy */ }
+    await sleep(200)
+  }
+  return false
+}
+
 async function runOnce (name, { hostile, logFile }) {
   const server = await startServer(name, { logFile })
   const gens = Array.from({ length: C.procs }, () => new Gen())
@@ -128,7 +143,7 @@ async function runOnce (name, { hostile, logFile }) {
   try {
     await Promise.all(gens.map((g) => g.call({
       cmd: 'init', url: server.wsUrl, server: server.kind, seed: 7, slotBase: slotBase(), speed: 1, presence: C.presence,
-      renewSeconds: 15, sampleEvery: 64, scriptSeconds: C.seconds + 30, rate: C.rate, churn: C.churn, templates: [`steady:${C.perList}`]
+      renewSeconds: 15, sampleEvery: 64, scriptSeconds: C.seconds + 30, rate: C.rate, churn: C.churn, templates: [`steady:${C.perList}:${C.keep}`]
     }, 120000)))
     const lists = await makeLists(server, C.lists, createLists)
     if (evil) {
@@ -136,7 +151,7 @@ async function runOnce (name, { hostile, logFile }) {
       out.setup = await evil.call({ cmd: 'setup' }, 180000)
     }
     const perGen = gens.map(() => [])
-    lists.forEach((l, i) => perGen[i % gens.length].push({ ...l, template: `steady:${C.perList}` }))
+    lists.forEach((l, i) => perGen[i % gens.length].push({ ...l, template: `steady:${C.perList}:${C.keep}` }))
     const added = await Promise.all(gens.map((g, i) => g.call({ cmd: 'add', households: perGen[i], concurrency: 64, deadlineMs: 120000, startSpread: 1 }, 180000)))
     out.connections = added.reduce((n, a) => n + a.connections, 0)
     out.connectFailed = added.reduce((n, a) => n + a.failed, 0)
@@ -178,9 +193,14 @@ async function runOnce (name, { hostile, logFile }) {
       const reps = await Promise.all(gens.map((g) => g.call({ cmd: 'report', step: b })))
       const expected = reps.reduce((n, r) => n + r.expected, 0)
       const lat = concat(reps.map((r) => r.latencies))
-      out.buckets.push({ b, lat, sent: reps.reduce((n, r) => n + r.sent, 0), expected, delivered: reps.reduce((n, r) => n + r.delivered, 0) })
+      out.buckets.push({ b, lat, sent: reps.reduce((n, r) => n + r.sent, 0), expected, delivered: reps.reduce((n, r) => n + r.delivered, 0), loopMaxMs: Math.max(...reps.map((r) => r.loopMaxMs)) })
     }
-    const v = await Promise.all(gens.map((g) => g.call({ cmd: 'verify', deadlineMs: 60000 }, 120000)))
+    // after the hostile mix the server may still be busy with what it was sent: how long until
+    // it answers /healthz again (bounded), then the convergence check with a longer deadline
+    const t0 = monoMs()
+    out.recoverySeconds = await recovered(server, 180000) ? (monoMs() - t0) / 1000 : Infinity
+    const verifyMs = hostile ? 180000 : 60000
+    const v = await Promise.all(gens.map((g) => g.call({ cmd: 'verify', deadlineMs: verifyMs }, verifyMs + 60000)))
     out.verify = {
       lists: v.reduce((n, r) => n + r.lists, 0),
       listsOk: v.reduce((n, r) => n + r.listsOk, 0),
@@ -225,7 +245,8 @@ const rssAt = (r, frac) => {
 function verifyCell (r) {
   const v = r.verify
   if (!v) return r.errors[0] ?? '—'
-  return `${v.listsOk}/${v.lists} lists equal; lost ${v.lostItems}, wrong ${v.wrongItems}, extra ${v.extraItems}; replicas behind ${v.replicasBehind}`
+  return `${v.listsOk}/${v.lists} lists equal; lost ${v.lostItems}, wrong ${v.wrongItems}, extra ${v.extraItems}; replicas behind ${v.replicasBehind}` +
+    (v.unsynced ? `; ${v.unsynced} lists not readable before the deadline` : '')
 }
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')
@@ -261,7 +282,7 @@ if (compare) {
     for (const { r, w } of runs) {
       rows.push([name, r.hostile ? 'with hostile mix' : 'honest only', String(w.sent), fmt(w.f.p50), fmt(w.f.p99), fmt(w.f.max), String(w.f.missing),
         verifyCell(r), `${fmt(rssAt(r, 0), 0)} / ${fmt(rssAt(r, 0.5), 0)} / ${fmt(rssAt(r, 1), 0)}`, fmt(r.serverCpu, 0),
-        `${fmt(r.health?.p50)} / ${fmt(r.health?.max)}`])
+        `${fmt(r.health?.p50)} / ${fmt(r.health?.max)}`, fmt(r.recoverySeconds, 1), fmt(Math.max(...r.buckets.map((b) => b.loopMaxMs)), 0)])
     }
     const med = (xs) => { const v = xs.filter(Number.isFinite).sort((a, b) => a - b); return v.length ? v[Math.floor((v.length - 1) / 2)] : (xs.length ? Infinity : NaN) }
     const p99Honest = med(runs.filter((x) => !x.r.hostile).map((x) => x.w.f.p99))
@@ -275,11 +296,12 @@ if (compare) {
     }
     for (const { r } of runs) for (const e of r.errors) detail.push(`- ${r.hostile ? 'hostile' : 'honest'} run: ${e}`)
   }
-  lines.push(mdTable(['server', 'run', 'honest updates sent', 'fan-out p50 (ms)', 'p99 (ms)', 'max (ms)', 'deliveries missing 1.5 s after the window', 'convergence', 'server RSS start / middle / end (MB)', 'server CPU (%)', '/healthz p50 / max (ms)'], rows), '', ...detail, '')
+  lines.push(mdTable(['server', 'run', 'honest updates sent', 'fan-out p50 (ms)', 'p99 (ms)', 'max (ms)', 'deliveries missing 1.5 s after the window', 'convergence', 'server RSS start / middle / end (MB)', 'server CPU (%)', '/healthz p50 / max (ms)', 'answers /healthz again after the window (s)', 'generator loop delay max (ms)'], rows), '', ...detail, '')
 } else {
   lines.push(`# Soak ${stamp}`, '',
     `${C.lists} lists x ${C.perList} clients (${C.lists * C.perList}), ${C.rate} writes/s each, presence on, ${C.seconds} s; churn: online ` +
-    `${C.churn.minOnline}-${C.churn.maxOnline} s, offline ${C.churn.minOffline}-${C.churn.maxOffline} s${o.hostile ? `; hostile mix on (${H.attacks.join(', ')})` : ''}. ` +
+    `${C.churn.minOnline}-${C.churn.maxOnline} s, offline ${C.churn.minOffline}-${C.churn.maxOffline} s; ` +
+    `${C.keep ? `each client keeps its last ${C.keep} items (an add deletes the one from ${C.keep} adds ago)` : 'lists grow'}${o.hostile ? `; hostile mix on (${H.attacks.join(', ')})` : ''}. ` +
     `Machine shared (load average ${load()}).`, '')
   for (const name of servers) {
     process.stderr.write(`[soak] ${name} (${C.seconds} s) ... `)
@@ -287,8 +309,8 @@ if (compare) {
     const w = whole(r)
     process.stderr.write(`p99 ${fmt(w.f.p99)} ms, ${verifyCell(r)}\n`)
     if (r.errors.length || !r.verify || r.verify.listsOk !== r.verify.lists || r.verify.replicasBehind || r.verify.sampleBad) bad = true
-    lines.push(`## ${name}`, '', mdTable(['window', 'updates sent', 'live deliveries', 'fan-out p50 (ms)', 'p99 (ms)', 'max (ms)'],
-      r.buckets.map((b) => { const s = summarize(b.lat); return [`${b.b * C.bucket}-${Math.min(C.seconds, (b.b + 1) * C.bucket)} s`, String(b.sent), String(b.lat.length), fmt(s.p50), fmt(s.p99), fmt(s.max)] })), '')
+    lines.push(`## ${name}`, '', mdTable(['window', 'updates sent', 'live deliveries', 'fan-out p50 (ms)', 'p99 (ms)', 'max (ms)', 'generator loop delay max (ms)'],
+      r.buckets.map((b) => { const s = summarize(b.lat); return [`${b.b * C.bucket}-${Math.min(C.seconds, (b.b + 1) * C.bucket)} s`, String(b.sent), String(b.lat.length), fmt(s.p50), fmt(s.p99), fmt(s.max), fmt(b.loopMaxMs, 0)] })), '')
     lines.push(`Whole run: ${w.sent} updates, fan-out p50 ${fmt(w.f.p50)} ms, p99 ${fmt(w.f.p99)} ms; ${w.f.missing} live deliveries missed (the receiver had left; recovered on resync: ${r.verify?.resync ?? '—'} ops came by step 2); ` +
       `${r.verify?.reconnects ?? '—'} reconnects, ${r.verify?.closes ?? '—'} closes not asked for ${JSON.stringify(r.verify?.closeCodes?.reduce((a, c) => ({ ...a, ...c }), {}) ?? {})}.`, '')
     lines.push(`Server RSS (MB): start ${fmt(rssAt(r, 0), 0)}, middle ${fmt(rssAt(r, 0.5), 0)}, end ${fmt(rssAt(r, 1), 0)}; every ${C.bucket} s: ` +

@@ -347,7 +347,7 @@ function template (name) {
   const members = Number(n)
   const seed = cfg.seed + members * 7919 + (kind === 'steady' ? 1 : 0)
   const script = kind === 'steady'
-    ? steadyScript(members, cfg.rate, cfg.scriptSeconds, seed)
+    ? steadyScript(members, cfg.rate, cfg.scriptSeconds, seed, Number(name.split(':')[2] ?? 0))
     : kind === 'bulk'
       ? bulkScript(members, Number(name.split(':')[2] ?? 0))
       : householdScript(members, Math.max(1, Math.ceil(cfg.scriptSeconds / 160)), seed)
@@ -479,7 +479,7 @@ async function verify ({ deadlineMs }) {
 
 function expectedFor (tpl, sentOps) {
   if (sentOps.every((op, i) => op === i)) return expectedState(tpl, sentOps.length)
-  // not a prefix (steady scripts with churn: only adds): the adds that went out
+  // not a prefix (steady scripts with churn: only adds, and drops of the sender's own adds)
   const all = expectedState(tpl, tpl.ops.length)
   const out = new Map()
   for (const op of sentOps) {
@@ -487,6 +487,8 @@ function expectedFor (tpl, sentOps) {
     if (o.kind === 'add') out.set(o.key, { name: all.get(o.key).name, checked: false })
   }
   for (const op of sentOps) if (tpl.ops[op].kind === 'tick') out.get(tpl.ops[op].key).checked = true
+  // a member's drops name its own earlier adds, which went out before them
+  for (const op of sentOps) if (tpl.ops[op].drop) out.delete(tpl.ops[op].drop)
   return out
 }
 

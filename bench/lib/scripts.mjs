@@ -54,13 +54,19 @@ export function householdScript (n, cycles, seed) {
   return { kind: 'household', members: n, ops, seconds: t, cycleSeconds: t / cycles }
 }
 
-/** Profile-M-like steady load: each of n members adds an item `rate` times a second. */
-export function steadyScript (n, rate, seconds, seed) {
+/**
+ * Profile-M-like steady load: each of n members adds an item `rate` times a second. With
+ * keep > 0 each member keeps only its last `keep` items: an add also deletes (in the same
+ * transaction) the member's item from `keep` adds ago, so a long run's lists stop growing.
+ */
+export function steadyScript (n, rate, seconds, seed, keep = 0) {
   const rand = rng(seed)
   const ops = []
   for (let s = 0; s < n; s++) {
     const phase = rand() / rate
-    for (let i = 0; phase + i / rate < seconds; i++) ops.push({ slot: s, t: phase + i / rate, kind: 'add', key: `s${s}-${i}` })
+    for (let i = 0; phase + i / rate < seconds; i++) {
+      ops.push({ slot: s, t: phase + i / rate, kind: 'add', key: `s${s}-${i}`, drop: keep > 0 && i >= keep ? `s${s}-${i - keep}` : null })
+    }
   }
   ops.sort((a, b) => a.t - b.t)
   return { kind: 'steady', members: n, ops, seconds, cycleSeconds: seconds }
@@ -96,6 +102,7 @@ export function encodeScript (script, slotBase) {
       const i = index % NAMES.length
       const name = `${NAMES[i]} ${op.key}`
       doc.transact(() => {
+        if (op.drop) items.delete(op.drop)
         items.set(op.key, new Y.Map([
           ['name', name], ['qty', 1 + (index % 5)], ['unit', null], ['note', ''],
           ['category', CATEGORIES[index % CATEGORIES.length]], ['checked', false], ['checked_at', null],
@@ -145,7 +152,10 @@ export function expectedState (encoded, done) {
   const out = new Map()
   for (let i = 0; i < done; i++) {
     const op = encoded.ops[i]
-    if (op.kind === 'add') out.set(op.key, { name: `${NAMES[i % NAMES.length]} ${op.key}`, checked: false })
+    if (op.kind === 'add') {
+      if (op.drop) out.delete(op.drop)
+      out.set(op.key, { name: `${NAMES[i % NAMES.length]} ${op.key}`, checked: false })
+    }
     else if (op.kind === 'bulk') for (let j = 0; j < op.count; j++) out.set(`${op.key}${j}`, { name: `${NAMES[j % NAMES.length]} ${j}`, checked: false })
     else if (op.kind === 'tick') out.get(op.key).checked = true
   }

@@ -81,3 +81,13 @@ test('state vectors and awareness frames decode with yjs / y-protocols layouts',
   const p = new Reader(r.bytes())
   assert.deepEqual([p.uint(), p.uint(), p.uint(), p.string()], [1, 7, 3, '{"a":1}'])
 })
+
+test('a steady script with keep deletes the member\'s old items in the same update', () => {
+  const enc = encodeScript(steadyScript(2, 1, 6, 4, 2), 500)
+  const doc = new Y.Doc()
+  for (const f of enc.frames) Y.applyUpdate(doc, payload(f))
+  const want = expectedState(enc, enc.ops.length)
+  assert.equal(want.size, 4) // two members x their last two items
+  assert.deepEqual([...doc.getMap('items').keys()].sort(), [...want.keys()].sort())
+  for (const f of enc.frames) assert.deepEqual(updateRanges(payload(f)).ranges, yjsRanges(payload(f)))
+})
