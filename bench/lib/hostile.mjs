@@ -228,6 +228,9 @@ async function run ({ seconds, victims }) {
   return out
 }
 
+// the parent went away (crashed, killed): so do we
+process.on('disconnect', () => process.exit(0))
+
 process.on('message', async (msg) => {
   try {
     switch (msg.cmd) {

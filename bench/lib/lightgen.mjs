@@ -551,6 +551,9 @@ function counters () {
   return { ...totals, closeCodes, sampleErrors, connections, synced, households: households.length }
 }
 
+// the parent went away (crashed, killed): so do we
+process.on('disconnect', () => process.exit(0))
+
 process.on('message', async (msg) => {
   try {
     switch (msg.cmd) {
