@@ -71,6 +71,12 @@ async function waitHttp (url, deadline, child) {
   throw new Error(`server did not answer ${url} in time: ${lastErr}`)
 }
 
+// Servers still running when this process exits (an exception, a closed pipe, Ctrl-C) are
+// killed by PID, so no run leaves a server behind.
+const running = new Set()
+process.on('exit', () => { for (const child of running) child.kill('SIGKILL') })
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => process.exit(130))
+
 /** Start `name` on a free loopback port; resolves to a handle with pid, urls and stop(). */
 export async function startServer (name, { logFile, extraEnv = {}, dataDir = null } = {}) {
   const spec = SERVERS[name]
@@ -92,6 +98,8 @@ export async function startServer (name, { logFile, extraEnv = {}, dataDir = nul
     stdio: ['ignore', log, log]
   })
   fs.closeSync(log)
+  running.add(child)
+  child.once('exit', () => running.delete(child))
   const base = `http://127.0.0.1:${port}`
   const handle = {
     name,
