@@ -89,9 +89,17 @@ export async function startServer (name, { logFile, extraEnv = {}, dataDir = nul
   // Listok's suggestion model (a GGUF of about 1 GB, loaded in a thread at startup when one is
   // cached) is off unless LISTOK_MODEL is set: these benchmarks measure sync, and the model's
   // memory would swamp kB/connection
-  // The per-caller HTTP limits (issue 9) are off too: every bench client comes from one address.
+  // The per-address and per-caller limits (issue 9) are off too: every bench client comes from
+  // one address (127.0.0.1), which in a real install would be many households' addresses. The
+  // per-token socket cap stays on (64 sockets per link): the hostile mix floods one view token.
   const defaults = spec.kind === 'listok'
-    ? { LISTOK_MODEL: spec.model ? modelPath() : 'none', LISTOK_LIST_CREATIONS_PER_MINUTE: '0', LISTOK_REQUESTS_PER_SECOND: '0' }
+    ? {
+        LISTOK_MODEL: spec.model ? modelPath() : 'none',
+        LISTOK_LIST_CREATIONS_PER_MINUTE: '0',
+        LISTOK_REQUESTS_PER_SECOND: '0',
+        LISTOK_MAX_SOCKETS_PER_ADDRESS: '0',
+        LISTOK_MAX_STREAMS_PER_ADDRESS: '0'
+      }
     : {}
   const child = spawn(cmd, args, {
     env: { ...defaults, ...process.env, ...env, ...spec.env, ...extraEnv },
