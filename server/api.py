@@ -19,7 +19,7 @@ from pycrdt import Doc, Map
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server import schema
+from server import catalog, schema
 from server.auth import (
     SHARE_ROLES,
     Access,
@@ -40,7 +40,7 @@ MAX_BODY: Final = 1 << 20
 UNIT_MAX: Final = 20
 NOTE_MAX: Final = 1000
 QTY_MAX: Final = 1_000_000
-EDITABLE: Final = ("name", "qty", "unit", "note", "category", "checked")
+EDITABLE: Final = ("name", "qty", "unit", "note", "category", "checked", "product")
 
 
 def services_of(request: Request) -> Services:
@@ -197,7 +197,8 @@ async def load_doc(services: Services, list_id: str) -> Doc[Any]:
 async def get_list(request: Request) -> JSONResponse:
     list_id, access = await authorize(request, "view")
     doc = await load_doc(services_of(request), list_id)
-    return JSONResponse({**schema.list_to_json(list_id, doc), "role": access.role})
+    extras = await catalog.list_extras(request, list_id, doc)
+    return JSONResponse({**schema.list_to_json(list_id, doc), "role": access.role, **extras})
 
 
 async def patch_list(request: Request) -> JSONResponse:
@@ -274,6 +275,8 @@ def validate_fields(data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(data["checked"], bool):
             raise ApiError(422, "checked must be true or false")
         out["checked"] = data["checked"]
+    if "product" in data:
+        out["product"] = catalog.read_product(data["product"])
     return out
 
 

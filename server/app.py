@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from server import api, feed, openapi, transfer
+from server import api, catalog, feed, openapi, transfer
 from server.errors import (
     ListokError,
     api_error_handler,
@@ -62,6 +62,13 @@ def api_routes() -> list[BaseRoute]:
         Route(L + "/suggestions", api.suggestions, methods=["GET", "POST"]),
         Route(L + "/export", transfer.export_list, methods=["GET"]),
         Route(L + "/import", transfer.import_list, methods=["POST"]),
+        # catalog: product lookup, the list's shop and aisle order, the operator's imports
+        Route("/api/products", catalog.products, methods=["GET"]),
+        Route(L + "/shop", catalog.get_shop, methods=["GET"]),
+        Route(L + "/shop", catalog.put_shop, methods=["PUT"]),
+        Route("/api/admin/catalog", catalog.admin_list, methods=["GET"]),
+        Route("/api/admin/catalog", catalog.admin_import, methods=["POST"]),
+        Route("/api/admin/catalog/{store}", catalog.admin_remove, methods=["DELETE"]),
     ]
 
 

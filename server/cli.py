@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 from server.app import create_app
+from server.catalog import add_catalog_commands
 from server.logs import configure as configure_logging
 from server.settings import Settings
 
@@ -148,7 +149,10 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("list_id")
     export.add_argument("--format", choices=["json", "text", "markdown"], default="text")
     export.add_argument("--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR)")
+    add_catalog_commands(commands)
     args = parser.parse_args(argv)
+    if getattr(args, "catalog_command", None) is not None:
+        sys.exit(args.catalog_command(args))
     if args.command == "suggest":
         settings = Settings.from_env(data_dir=args.data_dir)
         configure_logging("warning", "text")

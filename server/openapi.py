@@ -6,6 +6,7 @@ from typing import Any, Final
 
 from server import schema
 from server.api import NOTE_MAX, QTY_MAX, UNIT_MAX
+from server.catalog import extend_openapi
 from server.events import EVENT_TYPES
 
 _ID = {"type": "string", "format": "uuid"}
@@ -459,6 +460,10 @@ PATHS: Final[dict[str, Any]] = {
         )
     },
 }
+
+
+# The catalog documents its own routes and fields (server/catalog.py).
+extend_openapi(PATHS, SCHEMAS, _op, _ok, _errors, LIST_ID)
 
 
 def document() -> dict[str, Any]:

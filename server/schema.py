@@ -39,6 +39,7 @@ ITEM_FIELDS: Final = (
     "created_at",
     "updated_at",
     "created_by",
+    "product",  # the catalog offer picked for it: {store, sku, name, price, currency, ...}
 )
 
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
@@ -132,6 +133,7 @@ def item_to_json(item_id: str, item: Any) -> dict[str, Any]:
     for text_field in ("note", "category", "created_by"):
         if not isinstance(out[text_field], str):
             out[text_field] = ""
+    out["product"] = out["product"] if isinstance(out["product"], dict) else None
     return out
 
 

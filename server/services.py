@@ -11,6 +11,7 @@ from server.rooms import Rooms
 from server.settings import Settings
 from server.suggestions import Suggestions
 from store import SQLiteStore, Writer
+from store.catalog import CatalogStore
 
 log = logging.getLogger("listok")
 
@@ -25,6 +26,7 @@ class Services:
             compact_updates=settings.compact_updates,
             compact_bytes=settings.compact_bytes,
         )
+        self.catalog = CatalogStore(settings.db_path, synchronous=settings.synchronous)
         self.writer = Writer(self.store, window=settings.commit_window_ms / 1000)
         self.writer.on_commit = self._on_commit
         self.tokens = Tokens(self.store)
@@ -56,3 +58,4 @@ class Services:
         await self.suggestions.stop()
         await self.writer.stop()
         self.store.close()
+        self.catalog.close()

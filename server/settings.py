@@ -40,6 +40,13 @@ class Settings:
     client_dir: Path = _ROOT / "client" / "dist"
     log_level: str = "info"
     log_format: str = "text"  # or "json": one JSON object per line
+    # Catalog (docs/catalog.md). The operator's token for /api/admin/... (empty: admin API off).
+    admin_token: str = ""
+    # Largest price list accepted by POST /api/admin/catalog; a catalog imported longer ago than
+    # this is marked stale in totals; unchecked items priced per list in totals (the rest: partial).
+    catalog_max_upload_bytes: int = 256 * 1024 * 1024
+    catalog_stale_days: float = 7.0
+    catalog_totals_max_items: int = 300
 
     @property
     def db_path(self) -> Path:

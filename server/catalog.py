@@ -1,0 +1,860 @@
+"""The catalog on the server: product lookup, imports, item prices, list totals and aisle order.
+
+Routes (wired in server/app.py, one block):
+- `GET /api/products?q=&limit=&store=`: any valid list token; best match first.
+- `GET|POST /api/admin/catalog`, `DELETE /api/admin/catalog/{store}`: operator only
+  (`LISTOK_ADMIN_TOKEN`), the same as `listok catalog list|import|remove`.
+- `GET|PUT /api/lists/{id}/shop`: the shop a list is set to and that shop's aisle order, learned
+  from the order items are ticked off there, or set by hand.
+
+api.py calls `read_product` (the item's `product` field) and `list_extras` (the list's `totals`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import math
+import os
+import tempfile
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from pycrdt import Doc
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from models.catalog import (
+    TYPO_MAX,
+    TYPO_MIN,
+    Feed,
+    FeedError,
+    Offer,
+    city_prices_json,
+    match_expressions,
+    typo_words,
+    words,
+)
+from server import schema
+from server.auth import token_from, token_hash, valid_token
+from server.errors import (
+    BadRequestError,
+    ForbiddenError,
+    NotFoundError,
+    TooLargeError,
+    UnauthorizedError,
+    UnprocessableError,
+)
+from server.settings import Settings
+from store.catalog import CatalogError, CatalogStore, ImportInfo, ImportResult, OfferRow, Product
+
+QUERY_MAX: Final = 100
+LIMIT_MAX: Final = 50
+PRODUCT_KEYS: Final = ("store", "sku", "name", "price", "currency", "unit_price")
+CATEGORY_MAX: Final = 60
+
+
+def services_of(request: Request) -> Any:
+    return request.app.state.services
+
+
+def catalog_of(request: Request) -> CatalogStore:
+    catalog: CatalogStore = services_of(request).catalog
+    return catalog
+
+
+# -- importing ------------------------------------------------------------------------------
+
+
+def store_name(raw: str | None) -> str:
+    """A shop's name as given ("Magnum", "Small 24"): 1-60 printable characters."""
+    name = " ".join((raw or "").split())
+    if not name or len(name) > 60 or any(unicodedata.category(c)[0] == "C" for c in name):
+        raise UnprocessableError("store must be 1-60 printable characters")
+    return name
+
+
+def offer_row(offer: Offer) -> OfferRow:
+    terms = offer.terms()
+    return OfferRow(
+        sku=offer.sku,
+        name=offer.name,
+        price=offer.price,
+        currency=offer.currency,
+        terms=terms,
+        brand=offer.brand,
+        unit=offer.unit,
+        unit_price=offer.unit_price,
+        unit_base=offer.unit_base,
+        barcode=offer.barcode,
+        category=offer.category,
+        available=offer.available,
+        city_prices=city_prices_json(offer.city_prices),
+        typo_words=frozenset(typo_words(terms)),
+    )
+
+
+def import_feed(
+    catalog: CatalogStore,
+    path: Path,
+    store: str | None = None,
+    *,
+    city: str | None = None,
+    currency: str = "",
+    source: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Read a Kaspi XML, YML or CSV file and make it the store's catalog (all or nothing).
+
+    Raises FeedError or CatalogError with a message for the operator; nothing is kept then.
+    """
+    feed = Feed(path, city=city, progress=progress)
+
+    def rows() -> Iterator[OfferRow]:
+        for offer in feed.offers():
+            if not offer.currency:
+                offer.currency = currency
+            yield offer_row(offer)
+
+    iterator = rows()
+    first = next(iterator, None)  # reads the header: the feed's shop name and date
+    if first is None:
+        raise CatalogError("the file has no offers")
+    name = store_name(store or feed.info.shop or feed.info.company or path.stem)
+
+    def all_rows() -> Iterator[OfferRow]:
+        yield first
+        yield from iterator
+
+    info = ImportInfo(
+        format=feed.info.format,
+        source=source or path.name,
+        feed_date=feed.info.date,
+        company=feed.info.company,
+        currency=feed.info.currency or currency or first.currency,
+    )
+    return catalog.replace(name, info, all_rows())
+
+
+def result_json(result: ImportResult) -> dict[str, Any]:
+    return {
+        "store": result.store,
+        "offers": result.offers,
+        "available": result.available,
+        "added": result.added,
+        "kept": result.kept,
+        "repriced": result.repriced,
+        "vanished": result.vanished,
+        "repeated": result.repeated,
+        "seconds": result.seconds,
+    }
+
+
+# -- search ---------------------------------------------------------------------------------
+
+
+def search(
+    catalog: CatalogStore, query: str, *, store: str | None = None, limit: int = 10
+) -> list[Product]:
+    """Best matches first; a query that finds nothing is retried with one-edit typo fixes."""
+    found = catalog.search(*match_expressions(query), store=store, limit=limit)
+    if found:
+        return found
+    query_words = words(query)[:3]
+    extra = {w: catalog.typo_terms(w) for w in query_words if TYPO_MIN <= len(w) <= TYPO_MAX + 1}
+    if not any(extra.values()):
+        return []
+    return catalog.search(*match_expressions(query, extra=extra), store=store, limit=limit)
+
+
+async def any_list_token(request: Request) -> None:
+    token = token_from(request)
+    if not token:
+        raise UnauthorizedError("a token is required")
+    if not valid_token(token):
+        raise UnauthorizedError("invalid token")
+    share = await asyncio.to_thread(services_of(request).store.find_token, token_hash(token))
+    if share is None:
+        raise UnauthorizedError("invalid token")
+
+
+def _limit(request: Request, default: int = 10) -> int:
+    raw = request.query_params.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= LIMIT_MAX:
+        raise UnprocessableError(f"limit must be an integer from 1 to {LIMIT_MAX}")
+    return int(raw)
+
+
+async def products(request: Request) -> JSONResponse:
+    """`GET /api/products?q=TEXT&limit=N[&store=NAME]`"""
+    await any_list_token(request)
+    query = request.query_params.get("q", "").strip()
+    if not query or len(query) > QUERY_MAX:
+        raise UnprocessableError(f"q must be 1-{QUERY_MAX} characters")
+    limit = _limit(request)
+    store = request.query_params.get("store") or None
+    catalog = catalog_of(request)
+    found = await asyncio.to_thread(search, catalog, query, store=store, limit=limit)
+    return JSONResponse({"items": [p.to_json() for p in found]})
+
+
+# -- the operator's API ---------------------------------------------------------------------
+
+
+def require_admin(request: Request) -> None:
+    """The operator's token (LISTOK_ADMIN_TOKEN) as `Authorization: Bearer`; off when unset."""
+    settings: Settings = request.app.state.settings
+    expected = settings.admin_token
+    if not expected:
+        raise ForbiddenError("the admin API is off: set LISTOK_ADMIN_TOKEN")
+    given = token_from(request) or ""
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise UnauthorizedError("invalid admin token")
+
+
+def record_json(record: Any, stale_days: float) -> dict[str, Any]:
+    return {
+        "store": record.name,
+        "format": record.format,
+        "source": record.source,
+        "catalog_date": record.feed_date,
+        "company": record.company,
+        "currency": record.currency,
+        "imported_at": record.imported_at,
+        "offers": record.offers,
+        "available": record.available,
+        "stale": is_stale(record.imported_at, stale_days),
+    }
+
+
+def is_stale(imported_at: int, stale_days: float) -> bool:
+    return time.time() * 1000 - imported_at > stale_days * 86_400_000
+
+
+async def admin_list(request: Request) -> JSONResponse:
+    require_admin(request)
+    settings: Settings = request.app.state.settings
+    records = await asyncio.to_thread(catalog_of(request).stores)
+    return JSONResponse({"stores": [record_json(r, settings.catalog_stale_days) for r in records]})
+
+
+async def admin_import(request: Request) -> JSONResponse:
+    """`POST /api/admin/catalog?store=NAME[&city=ID]` with the file as the body."""
+    require_admin(request)
+    settings: Settings = request.app.state.settings
+    store = request.query_params.get("store")
+    name = store_name(store) if store is not None else None
+    city = request.query_params.get("city") or None
+    limit = settings.catalog_max_upload_bytes
+    fd, tmp = tempfile.mkstemp(prefix="listok-catalog-", dir=settings.data_dir)
+    path = Path(tmp)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as f:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLargeError(f"a price list may be at most {limit} bytes")
+                f.write(chunk)
+        if size == 0:
+            raise BadRequestError("send the price list file as the request body")
+        try:
+            result = await asyncio.to_thread(
+                import_feed,
+                catalog_of(request),
+                path,
+                name,
+                city=city,
+                currency=request.query_params.get("currency", "").upper()[:8],
+                source=request.query_params.get("source") or "upload",
+            )
+        except (FeedError, CatalogError) as exc:
+            raise UnprocessableError(f"not imported: {exc}") from exc
+    finally:
+        path.unlink(missing_ok=True)
+    return JSONResponse(result_json(result), status_code=201)
+
+
+async def admin_remove(request: Request) -> Response:
+    require_admin(request)
+    name = store_name(request.path_params["store"])
+    if not await asyncio.to_thread(catalog_of(request).remove, name):
+        raise NotFoundError(f"no catalog for {name}")
+    return Response(status_code=204)
+
+
+# -- items: the product field ----------------------------------------------------------------
+
+
+def read_product(value: Any) -> dict[str, Any] | None:
+    """Validate an item's `product`: {store, sku, name, price, currency, unit_price?} or null."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise UnprocessableError("product must be an object or null")
+    unknown = sorted(set(value) - set(PRODUCT_KEYS))
+    if unknown:
+        raise UnprocessableError(f"unknown product field: {unknown[0]}")
+    out: dict[str, Any] = {}
+    for key, limit in (("store", 60), ("sku", 100), ("name", 300), ("currency", 8)):
+        text = value.get(key, "")
+        if not isinstance(text, str) or len(text) > limit:
+            raise UnprocessableError(
+                f"product.{key} must be a string of at most {limit} characters"
+            )
+        out[key] = text.strip()
+    if not out["store"] or not out["sku"]:
+        raise UnprocessableError("product.store and product.sku are required")
+    for key in ("price", "unit_price"):
+        number = value.get(key)
+        if number is None and key == "unit_price":
+            continue
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int | float)
+            or not math.isfinite(number)
+            or not 0 <= number < 1e12
+        ):
+            raise UnprocessableError(f"product.{key} must be a non-negative number")
+        out[key] = number
+    return out
+
+
+# -- list totals ----------------------------------------------------------------------------
+
+_WEIGHT: Final = {"кг": ("kg", 1.0), "kg": ("kg", 1.0), "г": ("kg", 0.001), "g": ("kg", 0.001)}
+_VOLUME: Final = {"л": ("l", 1.0), "l": ("l", 1.0), "мл": ("l", 0.001), "ml": ("l", 0.001)}
+_PIECES: Final = ("", "шт", "pcs", "pc", "шт.")
+
+
+def line_cost(item: dict[str, Any], price: float, unit_price: float | None, base: str) -> float:
+    """What an item costs at a price: qty packs, or qty kg/l at the unit price."""
+    qty = item.get("qty")
+    unit = (item.get("unit") or "").strip().lower()
+    if not isinstance(qty, int | float) or qty <= 0:
+        return price
+    if unit in _PIECES:
+        return price * qty
+    measure = _WEIGHT.get(unit) or _VOLUME.get(unit)
+    if measure and unit_price is not None and measure[0] == base:
+        return unit_price * qty * measure[1]
+    return price
+
+
+class NameMatches:
+    """Best available offer per (store, name), remembered until the catalog changes."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.cache: OrderedDict[tuple[str, str, int], Product | None] = OrderedDict()
+
+    def best(self, catalog: CatalogStore, store: str, name: str, version: int) -> Product | None:
+        key = (store, name.casefold(), version)
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            return self.cache[key]
+        found = [p for p in search(catalog, name, store=store, limit=3) if p.available]
+        product = found[0] if found else None
+        self.cache[key] = product
+        if len(self.cache) > self.size:
+            self.cache.popitem(last=False)
+        return product
+
+
+_matches = NameMatches()
+
+
+def totals(
+    catalog: CatalogStore, items: list[dict[str, Any]], settings: Settings
+) -> dict[str, Any]:
+    """Per store: estimated total of the unchecked items priced there, priced/unpriced counts."""
+    records = catalog.stores()
+    open_items = [i for i in items if not i.get("checked")]
+    counted = open_items[: settings.catalog_totals_max_items]
+    out: list[dict[str, Any]] = []
+    for record in records:
+        version = record.imported_at
+        total = 0.0
+        priced = 0
+        for item in counted:
+            product = None
+            link = item.get("product")
+            if isinstance(link, dict) and link.get("store") == record.name:
+                product = catalog.offer(record.name, str(link.get("sku", "")))
+            if product is None and item.get("name"):
+                product = _matches.best(catalog, record.name, str(item["name"]), version)
+            if product is None or product.price is None:
+                continue
+            total += line_cost(item, product.price, product.unit_price, product.unit_base)
+            priced += 1
+        out.append(
+            {
+                "store": record.name,
+                "currency": record.currency,
+                "total": round(total, 2),
+                "priced": priced,
+                "unpriced": len(counted) - priced,
+                "catalog_date": record.feed_date,
+                "imported_at": record.imported_at,
+                "stale": is_stale(record.imported_at, settings.catalog_stale_days),
+            }
+        )
+    most = max((int(s["priced"]) for s in out), default=0)
+    contenders = [s for s in out if s["priced"] == most and most > 0]
+    cheapest = min(contenders, key=lambda s: float(s["total"]))["store"] if contenders else None
+    return {
+        "stores": out,
+        "cheapest": cheapest,
+        "items": len(open_items),
+        "partial": len(open_items) > len(counted),
+    }
+
+
+async def list_extras(request: Request, list_id: str, doc: Doc[Any]) -> dict[str, Any]:
+    """What GET /api/lists/{id} adds: `totals` (and `shop`)."""
+    catalog = catalog_of(request)
+    settings: Settings = request.app.state.settings
+    items = schema.list_items(doc)
+    result = await asyncio.to_thread(totals, catalog, items, settings)
+    shop = await asyncio.to_thread(catalog.list_shop, list_id)
+    return {"totals": result, "shop": shop}
+
+
+# -- shops and aisle order -------------------------------------------------------------------
+
+TRIP_GAP_MS: Final = 2 * 3600 * 1000
+TICKS_PER_REQUEST: Final = 1000
+
+
+def learned_order(pairs: list[tuple[str, str, int]]) -> list[str]:
+    """Categories ranked by how often each came before the others (wins minus losses)."""
+    score: dict[str, int] = {}
+    for before, after, count in pairs:
+        score[before] = score.get(before, 0) + count
+        score[after] = score.get(after, 0) - count
+    return sorted(score, key=lambda c: (-score[c], c))
+
+
+def trip_pairs(trip: list[str], category: str) -> list[tuple[str, str]]:
+    """Ticking `category` after the trip so far: every earlier category came before it."""
+    if category in trip:
+        return []
+    return [(before, category) for before in trip]
+
+
+def learn_ticks(services: Any, list_id: str, shop: str, doc: Doc[Any]) -> None:
+    """Fold the list's new item.checked events into the shop's pairwise aisle counts.
+
+    Reads at most TICKS_PER_REQUEST events per call. A gap of two hours starts a new trip.
+    """
+    import json as _json
+
+    catalog: CatalogStore = services.catalog
+    after, last_at, trip = catalog.tick_cursor(list_id)
+    events = services.store.events_after(list_id, after, TICKS_PER_REQUEST)
+    if not events:
+        return
+    categories = {i["id"]: i["category"] for i in schema.list_items(doc)}
+    pairs: list[tuple[str, str]] = []
+    for event in events:
+        after = event.event_id
+        if event.type != "item.checked":
+            continue
+        data = _json.loads(event.data)
+        category = categories.get(data.get("item_id"), "")
+        if not data.get("checked") or not category:
+            continue
+        if event.created_at - last_at > TRIP_GAP_MS:
+            trip = []
+        last_at = event.created_at
+        pairs.extend(trip_pairs(trip, category))
+        if category not in trip:
+            trip.append(category)
+    catalog.learn(shop, list_id, pairs, (after, last_at, trip))
+
+
+def shop_json(catalog: CatalogStore, list_id: str) -> dict[str, Any]:
+    shop = catalog.list_shop(list_id)
+    if shop is None:
+        return {"shop": None, "order": [], "learned": [], "manual": None}
+    learned = learned_order(catalog.aisle_pairs(shop))
+    manual = catalog.manual_order(shop)
+    order = list(manual) if manual is not None else list(learned)
+    order += [c for c in learned if c not in order]
+    return {"shop": shop, "order": order, "learned": learned, "manual": manual}
+
+
+async def _list_access(request: Request, need: str) -> tuple[str, Any]:
+    from server.api import authorize
+
+    list_id, access = await authorize(request, need)
+    return list_id, access
+
+
+async def get_shop(request: Request) -> JSONResponse:
+    """`GET /api/lists/{id}/shop`: the list's shop and its aisle order (learning new ticks)."""
+    list_id, _ = await _list_access(request, "view")
+    services = services_of(request)
+    shop = await asyncio.to_thread(services.catalog.list_shop, list_id)
+    if shop is not None:
+        doc = await services.rooms.document(list_id)
+        await asyncio.to_thread(learn_ticks, services, list_id, shop, doc)
+    return JSONResponse(await asyncio.to_thread(shop_json, services.catalog, list_id))
+
+
+async def put_shop(request: Request) -> JSONResponse:
+    """`PUT /api/lists/{id}/shop {"shop": NAME|null, "order"?: [category...]|null}`"""
+    list_id, _ = await _list_access(request, "edit")
+    services = services_of(request)
+    from server.api import json_body, only_keys
+
+    data = await json_body(request)
+    only_keys(data, ("shop", "order"))
+    shop = data.get("shop")
+    if shop is not None:
+        shop = store_name(shop) if isinstance(shop, str) else store_name(None)
+    order = data.get("order", ...)
+    if order is not ... and order is not None:
+        if not isinstance(order, list) or len(order) > 100:
+            raise UnprocessableError("order must be an array of at most 100 categories")
+        if not all(isinstance(c, str) and 0 < len(c) <= CATEGORY_MAX for c in order):
+            raise UnprocessableError(f"each category must be 1-{CATEGORY_MAX} characters")
+        if shop is None:
+            raise UnprocessableError("give the shop whose order this is")
+    catalog: CatalogStore = services.catalog
+    if "shop" in data:
+        if shop is not None:
+            # Ticks before the shop was set are not learned for it.
+            await _skip_old_ticks(services, list_id)
+        await asyncio.to_thread(catalog.set_list_shop, list_id, shop)
+    if order is not ... and shop is not None:
+        await asyncio.to_thread(catalog.set_manual_order, shop, order)
+    return JSONResponse(await asyncio.to_thread(shop_json, catalog, list_id))
+
+
+async def _skip_old_ticks(services: Any, list_id: str) -> None:
+    catalog: CatalogStore = services.catalog
+    if await asyncio.to_thread(catalog.list_shop, list_id) is not None:
+        return
+    recent = await asyncio.to_thread(services.store.recent_events, list_id, 1)
+    newest = max((e.event_id for e in recent), default=0)
+    await asyncio.to_thread(catalog.learn, "", list_id, [], (newest, 0, []))
+
+
+# -- OpenAPI --------------------------------------------------------------------------------
+
+_PRODUCT: Final[dict[str, Any]] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["store", "sku", "name", "price", "currency"],
+    "properties": {
+        "store": {"type": "string", "minLength": 1, "maxLength": 60},
+        "sku": {"type": "string", "minLength": 1, "maxLength": 100},
+        "name": {"type": "string", "maxLength": 300},
+        "price": {"type": "number", "minimum": 0},
+        "currency": {"type": "string", "maxLength": 8},
+        "unit_price": {"type": ["number", "null"], "minimum": 0},
+    },
+}
+_OFFER: Final[dict[str, Any]] = {
+    "type": "object",
+    "required": ["store", "sku", "name", "price", "currency", "available"],
+    "properties": {
+        "store": {"type": "string"},
+        "sku": {"type": "string"},
+        "name": {"type": "string"},
+        "brand": {"type": "string"},
+        "price": {"type": ["number", "null"]},
+        "currency": {"type": "string"},
+        "unit": {"type": "string"},
+        "unit_price": {"type": ["number", "null"]},
+        "unit_base": {"type": "string", "description": "kg, l or pc: what unit_price is per"},
+        "barcode": {"type": "string"},
+        "category": {"type": "string"},
+        "available": {"type": "boolean"},
+        "catalog_date": {"type": "string"},
+        "imported_at": {"type": "integer"},
+    },
+}
+_ARRAY_OF_OFFERS: Final = {"type": "array", "items": _OFFER}
+_STRING: Final = {"type": "string"}
+_TOTALS: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {
+        "stores": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "store": {"type": "string"},
+                    "currency": {"type": "string"},
+                    "total": {"type": "number"},
+                    "priced": {"type": "integer"},
+                    "unpriced": {"type": "integer"},
+                    "catalog_date": {"type": "string"},
+                    "imported_at": {"type": "integer"},
+                    "stale": {"type": "boolean"},
+                },
+            },
+        },
+        "cheapest": {"type": ["string", "null"]},
+        "items": {"type": "integer"},
+        "partial": {"type": "boolean"},
+    },
+}
+_SHOP: Final[dict[str, Any]] = {
+    "type": "object",
+    "properties": {
+        "shop": {"type": ["string", "null"]},
+        "order": {"type": "array", "items": {"type": "string"}},
+        "learned": {"type": "array", "items": {"type": "string"}},
+        "manual": {"type": ["array", "null"], "items": {"type": "string"}},
+    },
+}
+
+
+def extend_openapi(
+    paths: dict[str, Any],
+    schemas: dict[str, Any],
+    op: Callable[..., dict[str, Any]],
+    ok: Callable[..., dict[str, Any]],
+    errors: Callable[..., dict[str, Any]],
+    list_param: dict[str, Any],
+) -> None:
+    """Add the catalog's routes and fields to the API document (called by server/openapi.py)."""
+
+    def body(schema_: dict[str, Any]) -> dict[str, Any]:
+        return {"content": {"application/json": {"schema": schema_}}}
+
+    nullable = {"anyOf": [_PRODUCT, {"type": "null"}]}
+    schemas["Item"]["properties"]["product"] = nullable
+    schemas["ItemPatch"]["properties"]["product"] = nullable
+    schemas["List"]["properties"]["totals"] = _TOTALS
+    schemas["List"]["properties"]["shop"] = {"type": ["string", "null"]}
+    store_param = {"name": "store", "in": "query", "schema": {"type": "string", "maxLength": 60}}
+    paths["/api/products"] = {
+        "get": op(
+            "Look products up in the imported catalogs (any list's token), best match first",
+            {
+                **ok(
+                    200,
+                    {"type": "object", "properties": {"items": {"type": "array", "items": _OFFER}}},
+                ),
+                **errors(401, 422),
+            },
+            params=[
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "minLength": 1, "maxLength": QUERY_MAX},
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX},
+                },
+                store_param,
+            ],
+        )
+    }
+    paths["/api/lists/{list_id}/shop"] = {
+        "get": op(
+            "The list's shop and that shop's aisle order (learned from ticks, or set by hand)",
+            {**ok(200, _SHOP), **errors(401, 403, 404)},
+            params=[list_param],
+        ),
+        "put": op(
+            "Set the list's shop (null: none) and optionally the shop's aisle order (edit)",
+            {**ok(200, _SHOP), **errors(400, 401, 403, 404, 422)},
+            body=body(
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "shop": {"type": ["string", "null"], "maxLength": 60},
+                        "order": {"type": ["array", "null"], "items": {"type": "string"}},
+                    },
+                }
+            ),
+            params=[list_param],
+        ),
+    }
+    admin = {"description": "LISTOK_ADMIN_TOKEN as a bearer token"}
+    paths["/api/admin/catalog"] = {
+        "get": op(
+            "Imported catalogs (operator)",
+            {**ok(200, {"type": "object"}), **errors(401, 403)},
+            op_id="adminCatalogList",
+        )
+        | admin,
+        "post": op(
+            "Import a Kaspi XML, YML or CSV price list as the body (operator)",
+            {**ok(201, {"type": "object"}), **errors(400, 401, 403, 413, 422)},
+            body={"content": {"application/octet-stream": {"schema": {"type": "string"}}}},
+            params=[
+                store_param,
+                {"name": "city", "in": "query", "schema": {"type": "string"}},
+                {"name": "currency", "in": "query", "schema": {"type": "string"}},
+            ],
+            op_id="adminCatalogImport",
+        )
+        | admin,
+    }
+    paths["/api/admin/catalog/{store}"] = {
+        "delete": op(
+            "Remove a store's catalog (operator)",
+            {**ok(204, None), **errors(401, 403, 404, 422)},
+            params=[
+                {"name": "store", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            op_id="adminCatalogRemove",
+        )
+        | admin,
+    }
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def add_catalog_commands(commands: Any) -> None:
+    """`listok catalog import|list|remove|search`; each sets `catalog_command` to run."""
+    parser = commands.add_parser("catalog", help="import and manage shops' price lists")
+    sub = parser.add_subparsers(dest="catalog_action", required=True)
+    data_dir = {"type": Path, "help": "where listok.db lives (LISTOK_DATA_DIR, ./data)"}
+    run = sub.add_parser("import", help="import a Kaspi XML, YML or CSV price list")
+    run.add_argument("file", type=Path)
+    run.add_argument("--store", help="the shop's name (default: from the file)")
+    run.add_argument("--city", help="Kaspi city id for cityprices (default: the first listed)")
+    run.add_argument("--currency", default="", help="currency of a CSV without one, e.g. KZT")
+    run.add_argument("--data-dir", **data_dir)
+    run.set_defaults(catalog_command=_cli_import)
+    show = sub.add_parser("list", help="imported catalogs")
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--data-dir", **data_dir)
+    show.set_defaults(catalog_command=_cli_list)
+    remove = sub.add_parser("remove", help="remove a store's catalog")
+    remove.add_argument("store")
+    remove.add_argument("--data-dir", **data_dir)
+    remove.set_defaults(catalog_command=_cli_remove)
+    find = sub.add_parser("search", help="look products up as the app does")
+    find.add_argument("query")
+    find.add_argument("--store")
+    find.add_argument("--limit", type=int, default=10)
+    find.add_argument("--data-dir", **data_dir)
+    find.set_defaults(catalog_command=_cli_search)
+
+
+def _open(args: Any) -> tuple[Settings, CatalogStore]:
+    settings = Settings.from_env(data_dir=args.data_dir)
+    return settings, CatalogStore(settings.db_path, synchronous=settings.synchronous)
+
+
+def _cli_import(args: Any) -> int:
+    import sys
+
+    from tqdm import tqdm
+
+    path: Path = args.file
+    if not path.is_file():
+        print(f"listok: no file {path}", file=sys.stderr)
+        return 1
+    _, catalog = _open(args)
+    bar = tqdm(
+        total=path.stat().st_size,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=f"importing {path.name}",
+        disable=None,  # only on a terminal
+        file=sys.stderr,
+    )
+    last = 0
+
+    def progress(done: int) -> None:
+        nonlocal last
+        if done - last >= 1 << 20 or done == bar.total:
+            bar.update(done - last)
+            last = done
+
+    try:
+        store = store_name(args.store) if args.store else None
+        result = import_feed(
+            catalog,
+            path,
+            store,
+            city=args.city,
+            currency=args.currency.upper(),
+            source=str(path.resolve()),
+            progress=progress,
+        )
+    except (FeedError, CatalogError, UnprocessableError) as exc:
+        bar.close()
+        print(f"listok: {path.name} was not imported: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        catalog.close()
+    bar.update(bar.total - last)
+    bar.close()
+    r = result
+    print(
+        f"{r.store}: {r.offers} offers ({r.available} available) in {r.seconds:.1f} s; "
+        f"new {r.added}, kept {r.kept} ({r.repriced} repriced), "
+        f"vanished {r.vanished} (marked unavailable)"
+        + (f", {r.repeated} repeated skus (the last one kept)" if r.repeated else "")
+    )
+    return 0
+
+
+def _cli_list(args: Any) -> int:
+    import json
+
+    settings, catalog = _open(args)
+    try:
+        records = [record_json(r, settings.catalog_stale_days) for r in catalog.stores()]
+    finally:
+        catalog.close()
+    if args.json:
+        print(json.dumps({"stores": records}, ensure_ascii=False, indent=2))
+        return 0
+    if not records:
+        print("no catalogs imported (listok catalog import FILE)")
+    for r in records:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["imported_at"] / 1000))
+        print(
+            f"{r['store']}\t{r['format']}\t{r['offers']} offers ({r['available']} available)\t"
+            f"feed {r['catalog_date'] or '?'}\timported {when}" + ("\tSTALE" if r["stale"] else "")
+        )
+    return 0
+
+
+def _cli_remove(args: Any) -> int:
+    import sys
+
+    _, catalog = _open(args)
+    try:
+        removed = catalog.remove(args.store)
+    finally:
+        catalog.close()
+    if not removed:
+        print(f"listok: no catalog for {args.store}", file=sys.stderr)
+        return 1
+    print(f"removed {args.store}")
+    return 0
+
+
+def _cli_search(args: Any) -> int:
+    _, catalog = _open(args)
+    try:
+        found = search(catalog, args.query, store=args.store, limit=args.limit)
+    finally:
+        catalog.close()
+    for p in found:
+        price = "-" if p.price is None else f"{p.price:g} {p.currency}"
+        flag = "" if p.available else "\t(unavailable)"
+        print(f"{p.store}\t{p.sku}\t{p.name}\t{price}{flag}")
+    return 0
