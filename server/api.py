@@ -476,7 +476,7 @@ async def patch_item(request: Request) -> JSONResponse:
     fields = validate_fields(data)
     room = await room_of(request, list_id)
     item_id = request.path_params["item_id"]
-    _item(room.doc, item_id)
+    await catalog.follow_product(request, fields, _item(room.doc, item_id))
 
     def patch(doc: Doc[Any]) -> None:
         item = _item(doc, item_id)

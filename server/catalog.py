@@ -39,6 +39,7 @@ from models.catalog import (
     typo_words,
     words,
 )
+from models.categories import categorize
 from server import schema
 from server.auth import token_from, token_hash, valid_token
 from server.errors import (
@@ -322,6 +323,31 @@ def read_product(value: Any) -> dict[str, Any] | None:
             raise UnprocessableError(f"product.{key} must be a non-negative number")
         out[key] = number
     return out
+
+
+def category_of(catalog: CatalogStore, link: dict[str, Any]) -> str:
+    """An aisle category for a linked product: the catalog's own when it is one of ours, else
+    what the curated table says for the product's name or for the shop's category name."""
+    offer = catalog.offer(link["store"], link["sku"])
+    shop_category = offer.category if offer is not None else ""
+    if shop_category in schema.CATEGORIES and shop_category != "other":
+        return shop_category
+    for text in (link["name"], shop_category):
+        found = categorize(text) if text else ""
+        if found and found != "other":
+            return found
+    return ""
+
+
+async def follow_product(request: Request, fields: dict[str, Any], item: Any) -> None:
+    """PATCH with a product on an item the table could not file ("" or "other"): the item
+    takes the product's category."""
+    link = fields.get("product")
+    if not link or "category" in fields or item.get("category") not in (None, "", "other"):
+        return
+    category = await asyncio.to_thread(category_of, catalog_of(request), link)
+    if category:
+        fields["category"] = category
 
 
 # -- list totals ----------------------------------------------------------------------------

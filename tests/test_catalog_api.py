@@ -193,6 +193,10 @@ def test_item_product_link_and_list_totals(live_server: ServerProcess) -> None:
     live_server.api("PATCH", f"/items/{milk}", list_id, json={"checked": True})
     again = {s["store"]: s for s in live_server.get_list(list_id)["totals"]["stores"]}
     assert again["Magnum"]["total"] == round(expected - 2 * best_milk["price"], 2)
+    # An item the table could not file takes the linked product's category.
+    assert live_server.api("GET", f"/items/{nails}", list_id).json()["category"] == "other"
+    linked = live_server.api("PATCH", f"/items/{nails}", list_id, json={"product": link})
+    assert linked.json()["category"] == "dairy"
     # Unlinking works too.
     assert (
         live_server.api("PATCH", f"/items/{cheese}", list_id, json={"product": None}).json()[
@@ -200,7 +204,7 @@ def test_item_product_link_and_list_totals(live_server: ServerProcess) -> None:
         ]
         is None
     )
-    del bread, nails
+    del bread
 
 
 def test_shop_aisle_order_is_learned_from_ticks_and_set_by_hand(live_server: ServerProcess) -> None:
