@@ -33,7 +33,7 @@ from sqlite_utils import Database, Migrations
 migrations = Migrations("listok.catalog")
 
 BATCH: Final = 2000
-CANDIDATES: Final = 500
+CANDIDATES: Final = 200
 STORE_NAME_MAX: Final = 60
 
 
