@@ -12,6 +12,7 @@ api.py calls `read_product` (the item's `product` field) and `list_extras` (the 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hmac
 import math
@@ -44,6 +45,7 @@ from server import schema
 from server.auth import token_from, token_hash, valid_token
 from server.errors import (
     BadRequestError,
+    ConflictError,
     ForbiddenError,
     NotFoundError,
     TooLargeError,
@@ -263,21 +265,51 @@ async def admin_import(request: Request) -> JSONResponse:
                 f.write(chunk)
         if size == 0:
             raise BadRequestError("send the price list file as the request body")
-        try:
-            result = await asyncio.to_thread(
-                import_feed,
-                catalog_of(request),
+        if _import_lock.locked():
+            raise ConflictError("another price list is being imported: try again when it is done")
+        async with _import_lock:
+            result = await run_import(
+                settings,
                 path,
                 name,
                 city=city,
                 currency=request.query_params.get("currency", "").upper()[:8],
-                source=request.query_params.get("source") or "upload",
             )
-        except (FeedError, CatalogError) as exc:
-            raise UnprocessableError(f"not imported: {exc}") from exc
     finally:
         path.unlink(missing_ok=True)
-    return JSONResponse(result_json(result), status_code=201)
+    return JSONResponse(result, status_code=201)
+
+
+_import_lock = asyncio.Lock()
+
+
+async def run_import(
+    settings: Settings, path: Path, store: str | None, *, city: str | None, currency: str
+) -> dict[str, Any]:
+    """`listok catalog import --json` in a child process: parsing and lemmatizing a big file
+    takes CPU for minutes, which must not hold the server's GIL."""
+    import json
+    import sys
+
+    args = [sys.executable, "-m", "server.cli", "catalog", "import", str(path), "--json"]
+    args += ["--data-dir", str(settings.data_dir), "--source", "upload"]
+    if store:
+        args += ["--store", store]
+    if city:
+        args += ["--city", city]
+    if currency:
+        args += ["--currency", currency]
+    proc = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    out, _ = await proc.communicate()
+    try:
+        answer: dict[str, Any] = json.loads(out.decode() or "{}")
+    except ValueError:
+        answer = {}
+    if proc.returncode == 0 and "store" in answer:
+        return answer
+    raise UnprocessableError(f"not imported: {answer.get('error') or 'the importer failed'}")
 
 
 async def admin_remove(request: Request) -> Response:
@@ -758,6 +790,8 @@ def add_catalog_commands(commands: Any) -> None:
     run.add_argument("--city", help="Kaspi city id for cityprices (default: the first listed)")
     run.add_argument("--currency", default="", help="currency of a CSV without one, e.g. KZT")
     run.add_argument("--data-dir", **data_dir)
+    run.add_argument("--json", action="store_true", help="print the result (or error) as JSON")
+    run.add_argument("--source", help=argparse.SUPPRESS)
     run.set_defaults(catalog_command=_cli_import)
     show = sub.add_parser("list", help="imported catalogs")
     show.add_argument("--json", action="store_true")
@@ -781,6 +815,7 @@ def _open(args: Any) -> tuple[Settings, CatalogStore]:
 
 
 def _cli_import(args: Any) -> int:
+    import json
     import sys
 
     from tqdm import tqdm
@@ -789,6 +824,26 @@ def _cli_import(args: Any) -> int:
     if not path.is_file():
         print(f"listok: no file {path}", file=sys.stderr)
         return 1
+    if args.json:
+        try:
+            _, catalog = _open(args)
+            store = store_name(args.store) if args.store else None
+            try:
+                result = import_feed(
+                    catalog,
+                    path,
+                    store,
+                    city=args.city,
+                    currency=args.currency.upper(),
+                    source=args.source or str(path.resolve()),
+                )
+            finally:
+                catalog.close()
+        except (FeedError, CatalogError, UnprocessableError) as exc:
+            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
+            return 1
+        print(json.dumps(result_json(result), ensure_ascii=False))
+        return 0
     _, catalog = _open(args)
     bar = tqdm(
         total=path.stat().st_size,
