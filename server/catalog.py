@@ -432,7 +432,8 @@ def totals(
     """Per store: estimated total of the unchecked items priced there, priced/unpriced counts."""
     records = catalog.stores()
     open_items = [i for i in items if not i.get("checked")]
-    counted = open_items[: settings.catalog_totals_max_items]
+    per_store = settings.catalog_totals_max_lookups // max(1, len(records))
+    counted = open_items[: max(1, per_store)]
     out: list[dict[str, Any]] = []
     for record in records:
         version = record.imported_at

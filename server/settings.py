@@ -43,10 +43,11 @@ class Settings:
     # Catalog (docs/catalog.md). The operator's token for /api/admin/... (empty: admin API off).
     admin_token: str = ""
     # Largest price list accepted by POST /api/admin/catalog; a catalog imported longer ago than
-    # this is marked stale in totals; unchecked items priced per list in totals (the rest: partial).
+    # this is marked stale in totals; (item, store) prices looked up per list in totals: the
+    # unchecked items priced are this divided by the number of stores (the rest: partial).
     catalog_max_upload_bytes: int = 256 * 1024 * 1024
     catalog_stale_days: float = 7.0
-    catalog_totals_max_items: int = 300
+    catalog_totals_max_lookups: int = 1000
 
     @property
     def db_path(self) -> Path:

@@ -249,3 +249,20 @@ def test_shop_aisle_order_is_learned_from_ticks_and_set_by_hand(live_server: Ser
         live_server.api("PUT", "/shop", first, token=view, json={"shop": None}).status_code == 403
     )
     assert live_server.api("PUT", "/shop", first, json={"shop": None}).json()["shop"] is None
+
+
+def test_totals_work_is_bounded_per_request(server_factory: Callable[..., ServerProcess]) -> None:
+    server = server_factory({"LISTOK_CATALOG_TOTALS_MAX_LOOKUPS": "4"})
+    data = str(server.data_dir)
+    for name, store in (("kaspi.xml", "A"), ("shop.yml", "B")):
+        done = listok(
+            "catalog", "import", str(FIXTURES / name), "--store", store, "--data-dir", data
+        )
+        assert done.returncode == 0, done.stderr
+    list_id = server.create_list()
+    names = ["молоко", "хлеб", "сыр", "кефир", "гречка"]
+    server.api("POST", "/items/bulk", list_id, json={"items": [{"name": n} for n in names]})
+    totals = server.get_list(list_id)["totals"]
+    assert totals["partial"] is True and totals["items"] == 5
+    # 4 lookups over 2 stores: the first 2 unchecked items are priced in each.
+    assert [s["priced"] + s["unpriced"] for s in totals["stores"]] == [2, 2]
