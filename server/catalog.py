@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hmac
+import json
 import math
 import os
 import tempfile
@@ -58,7 +59,6 @@ from store.catalog import CatalogError, CatalogStore, ImportInfo, ImportResult, 
 QUERY_MAX: Final = 100
 LIMIT_MAX: Final = 50
 PRODUCT_KEYS: Final = ("store", "sku", "name", "price", "currency", "unit_price")
-CATEGORY_MAX: Final = 60
 
 
 def services_of(request: Request) -> Any:
@@ -288,7 +288,6 @@ async def run_import(
 ) -> dict[str, Any]:
     """`listok catalog import --json` in a child process: parsing and lemmatizing a big file
     takes CPU for minutes, which must not hold the server's GIL."""
-    import json
     import sys
 
     args = [sys.executable, "-m", "server.cli", "catalog", "import", str(path), "--json"]
@@ -510,8 +509,6 @@ def learn_ticks(services: Any, list_id: str, shop: str, doc: Doc[Any]) -> None:
 
     Reads at most TICKS_PER_REQUEST events per call. A gap of two hours starts a new trip.
     """
-    import json as _json
-
     catalog: CatalogStore = services.catalog
     after, last_at, trip = catalog.tick_cursor(list_id)
     events = services.store.events_after(list_id, after, TICKS_PER_REQUEST)
@@ -523,7 +520,7 @@ def learn_ticks(services: Any, list_id: str, shop: str, doc: Doc[Any]) -> None:
         after = event.event_id
         if event.type != "item.checked":
             continue
-        data = _json.loads(event.data)
+        data = json.loads(event.data)
         category = categories.get(data.get("item_id"), "")
         if not data.get("checked") or not category:
             continue
@@ -580,28 +577,32 @@ async def put_shop(request: Request) -> JSONResponse:
     if order is not ... and order is not None:
         if not isinstance(order, list) or len(order) > 100:
             raise UnprocessableError("order must be an array of at most 100 categories")
-        if not all(isinstance(c, str) and 0 < len(c) <= CATEGORY_MAX for c in order):
-            raise UnprocessableError(f"each category must be 1-{CATEGORY_MAX} characters")
+        if not all(isinstance(c, str) and c in schema.CATEGORIES for c in order):
+            raise UnprocessableError(f"order holds categories: {', '.join(schema.CATEGORIES)}")
+        order = list(dict.fromkeys(order))
         if shop is None:
             raise UnprocessableError("give the shop whose order this is")
     catalog: CatalogStore = services.catalog
     if "shop" in data:
-        if shop is not None:
-            # Ticks before the shop was set are not learned for it.
-            await _skip_old_ticks(services, list_id)
-        await asyncio.to_thread(catalog.set_list_shop, list_id, shop)
+        await _change_shop(services, list_id, shop)
     if order is not ... and shop is not None:
         await asyncio.to_thread(catalog.set_manual_order, shop, order)
     return JSONResponse(await asyncio.to_thread(shop_json, catalog, list_id))
 
 
-async def _skip_old_ticks(services: Any, list_id: str) -> None:
+async def _change_shop(services: Any, list_id: str, shop: str | None) -> None:
+    """Ticks made at the old shop are learned for it; the new one starts from now."""
     catalog: CatalogStore = services.catalog
-    if await asyncio.to_thread(catalog.list_shop, list_id) is not None:
+    old = await asyncio.to_thread(catalog.list_shop, list_id)
+    if old == shop:
         return
+    if old is not None:
+        doc = await services.rooms.document(list_id)
+        await asyncio.to_thread(learn_ticks, services, list_id, old, doc)
     recent = await asyncio.to_thread(services.store.recent_events, list_id, 1)
     newest = max((e.event_id for e in recent), default=0)
-    await asyncio.to_thread(catalog.learn, "", list_id, [], (newest, 0, []))
+    await asyncio.to_thread(catalog.learn, shop or "", list_id, [], (newest, 0, []))
+    await asyncio.to_thread(catalog.set_list_shop, list_id, shop)
 
 
 # -- OpenAPI --------------------------------------------------------------------------------
@@ -736,7 +737,10 @@ def extend_openapi(
                     "additionalProperties": False,
                     "properties": {
                         "shop": {"type": ["string", "null"], "maxLength": 60},
-                        "order": {"type": ["array", "null"], "items": {"type": "string"}},
+                        "order": {
+                            "type": ["array", "null"],
+                            "items": {"enum": list(schema.CATEGORIES)},
+                        },
                     },
                 }
             ),
@@ -816,7 +820,6 @@ def _open(args: Any) -> tuple[Settings, CatalogStore]:
 
 
 def _cli_import(args: Any) -> int:
-    import json
     import sys
 
     from tqdm import tqdm
@@ -893,8 +896,6 @@ def _cli_import(args: Any) -> int:
 
 
 def _cli_list(args: Any) -> int:
-    import json
-
     settings, catalog = _open(args)
     try:
         records = [record_json(r, settings.catalog_stale_days) for r in catalog.stores()]

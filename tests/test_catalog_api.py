@@ -244,6 +244,11 @@ def test_shop_aisle_order_is_learned_from_ticks_and_set_by_hand(live_server: Ser
     assert live_server.api("GET", "/shop", first).json()["manual"] == ["dairy", "produce"]
     bad = live_server.api("PUT", "/shop", first, json={"shop": "Magnum", "order": "dairy"})
     assert bad.status_code == 422
+    unknown = live_server.api("PUT", "/shop", first, json={"shop": "Magnum", "order": ["aisle 9"]})
+    assert unknown.status_code == 422
+    # Another shop has its own order.
+    other = live_server.api("PUT", "/shop", second, json={"shop": "Small"})
+    assert other.json() == {"shop": "Small", "order": [], "learned": [], "manual": None}
     view = live_server.api("POST", "/shares", first, json={"role": "view"}).json()["token"]
     assert (
         live_server.api("PUT", "/shop", first, token=view, json={"shop": None}).status_code == 403
