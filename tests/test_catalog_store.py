@@ -162,3 +162,11 @@ def test_aisle_order_is_learned_from_ticks() -> None:
     # Later trips outweigh earlier ones when they disagree more often.
     pairs += [("dairy", "bakery", 1), ("dairy", "bakery", 1)]
     assert learned_order(pairs)[:3] == ["produce", "dairy", "bakery"]
+
+
+def test_the_sqlite_catalog_has_the_whole_interface(catalog: CatalogStore) -> None:
+    from store.catalog import Catalog
+
+    backend: Catalog = catalog  # mypy checks the signatures; this checks the names
+    names = [n for n in vars(Catalog) if not n.startswith("_")]
+    assert names and all(callable(getattr(backend, n)) for n in names)
