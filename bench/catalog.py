@@ -137,7 +137,14 @@ def main() -> None:
     parser.add_argument("--offers", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--big-mb", type=int, default=0, help="also import a feed this big")
+    parser.add_argument(
+        "--lookups-only", type=Path, help="time lookups on DIR/listok.db (no generation, import)"
+    )
     args = parser.parse_args()
+    if args.lookups_only:
+        print("| step | figure |\n| --- | --- |")
+        lookups(args.lookups_only, args.rounds)
+        return
     with tempfile.TemporaryDirectory(prefix="listok-bench-catalog-") as tmp:
         work = Path(tmp)
         feed = kaspi_feed(work / "feed.xml", args.offers)
@@ -153,20 +160,24 @@ def main() -> None:
             f"| re-import, repriced, 5% gone | {seconds2:.1f} s, peak RSS {rss2 / 1024:.0f} MiB "
             f"({line2}) |"
         )
-        wall, cpu = in_process(data / "listok.db", args.rounds)
-        local, local_cpu = percentiles(wall), percentiles(cpu)
-        http = percentiles(over_http(data, args.rounds))
-        n = len(QUERIES) * args.rounds
-        for label, (p50, p95, top) in (
-            (f"lookup in-process, {n} queries, wall", local),
-            ("the same, CPU time of the lookup", local_cpu),
-            (f"GET /api/products over HTTP, {n} requests", http),
-        ):
-            print(f"| {label} | p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {top:.1f} ms |")
+        lookups(data, args.rounds)
         if args.big_mb:
             big_import(work, feed.stat().st_size / args.offers, args.big_mb)
-        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        print(f"\nLoad average at the end: {load} on {os.cpu_count()} CPUs.")
+
+
+def lookups(data: Path, rounds: int) -> None:
+    wall, cpu = in_process(data / "listok.db", rounds)
+    local, local_cpu = percentiles(wall), percentiles(cpu)
+    http = percentiles(over_http(data, rounds))
+    n = len(QUERIES) * rounds
+    for label, (p50, p95, top) in (
+        (f"lookup in-process, {n} queries, wall", local),
+        ("the same, CPU time of the lookup", local_cpu),
+        (f"GET /api/products over HTTP, {n} requests", http),
+    ):
+        print(f"| {label} | p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {top:.1f} ms |")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nLoad average after the lookups: {load} on {os.cpu_count()} CPUs.")
 
 
 def big_import(work: Path, per_offer: float, megabytes: int) -> None:

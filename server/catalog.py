@@ -174,15 +174,27 @@ def search(
     return catalog.search(*match_expressions(query, extra=extra), store=store, limit=limit)
 
 
-async def any_list_token(request: Request) -> None:
-    token = token_from(request)
+TOKEN_TTL: Final = 5.0
+_known_tokens: OrderedDict[str, float] = OrderedDict()
+
+
+def any_list_token(store: Any, token: str | None) -> None:
+    """Any list's valid token may look products up. A good token is remembered for TOKEN_TTL
+    seconds (a revoked link may look products up that much longer); run off the event loop."""
     if not token:
         raise UnauthorizedError("a token is required")
     if not valid_token(token):
         raise UnauthorizedError("invalid token")
-    share = await asyncio.to_thread(services_of(request).store.find_token, token_hash(token))
-    if share is None:
+    digest = token_hash(token)
+    now = time.monotonic()
+    if _known_tokens.get(digest, 0.0) > now:
+        return
+    if store.find_token(digest) is None:
         raise UnauthorizedError("invalid token")
+    _known_tokens[digest] = now + TOKEN_TTL
+    _known_tokens.move_to_end(digest)
+    while len(_known_tokens) > 10_000:
+        _known_tokens.popitem(last=False)
 
 
 def _limit(request: Request, default: int = 10) -> int:
@@ -194,15 +206,21 @@ def _limit(request: Request, default: int = 10) -> int:
 
 async def products(request: Request) -> JSONResponse:
     """`GET /api/products?q=TEXT&limit=N[&store=NAME]`"""
-    await any_list_token(request)
+    token = token_from(request)
+    if not token or not valid_token(token):
+        raise UnauthorizedError("a token is required" if not token else "invalid token")
     query = request.query_params.get("q", "").strip()
     if not query or len(query) > QUERY_MAX:
         raise UnprocessableError(f"q must be 1-{QUERY_MAX} characters")
     limit = _limit(request)
     store = request.query_params.get("store") or None
-    catalog = catalog_of(request)
-    found = await asyncio.to_thread(search, catalog, query, store=store, limit=limit)
-    return JSONResponse({"items": [p.to_json() for p in found]})
+    services = services_of(request)
+
+    def lookup() -> list[dict[str, Any]]:  # one trip off the event loop for both steps
+        any_list_token(services.store, token)
+        return [p.to_json() for p in search(services.catalog, query, store=store, limit=limit)]
+
+    return JSONResponse({"items": await asyncio.to_thread(lookup)})
 
 
 # -- the operator's API ---------------------------------------------------------------------
