@@ -24,7 +24,7 @@ ESBUILD = ROOT / "client" / "node_modules" / ".bin" / "esbuild"
 FIXTURES = ROOT / "tests" / "fixtures" / "catalog"
 
 HARNESS = """
-import { attachProductSuggestions, renderTotals } from %(ui)s
+import { attachProductSuggestions, renderTotals, shopPicker } from %(ui)s
 import { formatPrice } from %(lib)s
 const params = new URLSearchParams(location.hash.slice(1))
 const token = params.get('token')
@@ -33,6 +33,11 @@ const auth = { Authorization: 'Bearer ' + token, 'Content-Type': 'application/js
 const input = document.querySelector('#add-item')
 const picked = document.querySelector('#picked')
 const totals = document.querySelector('#totals')
+fetch('/api/lists/' + listId, { headers: auth }).then(r => r.json()).then(list => shopPicker(
+  document.querySelector('#shop'), {
+    listId, token, lang: 'ru', stores: list.totals.stores.map(s => s.store),
+    onChange (shop) { document.querySelector('#order').textContent = 'shop:' + (shop.shop || '-') }
+  }))
 attachProductSuggestions(input, {
   token: () => token, locale: navigator.language, lang: 'ru',
   async onPick (name, link) {
@@ -55,7 +60,7 @@ PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8">
 .catalog-offer{display:grid;grid-template-columns:1fr auto;gap:0 .5rem;padding:.5rem .75rem}
 .catalog-price{font-weight:600}.catalog-store{grid-column:1/-1;font-size:.8em;opacity:.7}</style>
 </head><body><label for="add-item">Добавить</label><input id="add-item" autocomplete="off">
-<p id="picked"></p><p id="totals" hidden></p><script type="module" src="harness.js"></script>
+<p id="shop" hidden></p><p id="order"></p><p id="picked"></p><p id="totals" hidden></p><script type="module" src="harness.js"></script>
 </body></html>"""
 
 
@@ -125,6 +130,13 @@ def test_product_suggestions_with_prices_and_the_total(
     expect(page.locator("#totals")).to_be_visible()
     expect(page.locator("#totals")).to_have_text(_total_line())
     page.screenshot(path=str(ARTIFACTS / "catalog-total-phone.png"))
+
+    # The shop picker: the list is set to a shop through the API.
+    expect(page.locator("#order")).to_have_text("shop:-")
+    page.get_by_label("Магазин").select_option("Magnum")
+    expect(page.locator("#order")).to_have_text("shop:Magnum")
+    shop = httpx.get(f"{server.url}/api/lists/{list_id}/shop", headers=server.auth(list_id))
+    assert shop.json()["shop"] == "Magnum"
 
     items = httpx.get(
         f"{server.url}/api/lists/{list_id}/items", headers=server.auth(list_id)
