@@ -68,6 +68,19 @@ def test_yml_with_categories_vendor_and_currency() -> None:
     assert milk.currency == "RUB"
 
 
+def test_yml_declared_windows_1251() -> None:
+    _, utf8 = read("shop.yml")
+    _, cp1251 = read("shop_cp1251.yml")
+    assert (
+        (FIXTURES / "shop_cp1251.yml")
+        .read_bytes()
+        .startswith(b'<?xml version="1.0" encoding="windows-1251"?>')
+    )
+    assert [(o.name, o.price, o.category) for o in cp1251] == [
+        (o.name, o.price, o.category) for o in utf8
+    ]
+
+
 def test_csv_in_utf8_and_cp1251_reads_the_same() -> None:
     _, utf8 = read("prices_utf8.csv")
     _, cp1251 = read("prices_cp1251.csv")

@@ -60,7 +60,8 @@ PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8">
 .catalog-offer{display:grid;grid-template-columns:1fr auto;gap:0 .5rem;padding:.5rem .75rem}
 .catalog-price{font-weight:600}.catalog-store{grid-column:1/-1;font-size:.8em;opacity:.7}</style>
 </head><body><label for="add-item">Добавить</label><input id="add-item" autocomplete="off">
-<p id="shop" hidden></p><p id="order"></p><p id="picked"></p><p id="totals" hidden></p><script type="module" src="harness.js"></script>
+<p id="shop" hidden></p><p id="order"></p><p id="picked"></p><p id="totals" hidden></p>
+<script type="module" src="harness.js"></script>
 </body></html>"""
 
 
