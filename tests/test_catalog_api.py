@@ -271,3 +271,56 @@ def test_totals_work_is_bounded_per_request(server_factory: Callable[..., Server
     assert totals["partial"] is True and totals["items"] == 5
     # 4 lookups over 2 stores: the first 2 unchecked items are priced in each.
     assert [s["priced"] + s["unpriced"] for s in totals["stores"]] == [2, 2]
+
+
+def test_an_import_runs_beside_list_writes_and_lookups(
+    live_server: ServerProcess, tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(FIXTURES))
+    from generate import kaspi_feed
+
+    data = str(live_server.data_dir)
+    assert (
+        listok(
+            "catalog", "import", str(FIXTURES / "kaspi.xml"), "--store", "M", "--data-dir", data
+        ).returncode
+        == 0
+    )
+    big = kaspi_feed(tmp_path / "big.xml", 20_000, seed=4)
+    list_id = live_server.create_list()
+    token = live_server.tokens[list_id]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "catalog",
+            "import",
+            str(big),
+            "--store",
+            "M",
+            "--data-dir",
+            data,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LISTOK_MODEL": "off"},
+    )
+    writes = 0
+    try:
+        while proc.poll() is None:
+            added = live_server.api(
+                "POST", "/items", list_id, json={"name": f"item {writes}", "duplicate": "add"}
+            )
+            assert added.status_code == 201, added.text
+            found = products(live_server, token, q="молоко", store="M")
+            assert found.status_code == 200 and found.json()["items"]
+            writes += 1
+    finally:
+        out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "M: 20000 offers" in out
+    assert writes >= 3  # the writes really ran while the import did
+    assert len(live_server.get_list(list_id)["items"]) == writes
