@@ -7,7 +7,8 @@ PORT   ?= 8000
 DATA   ?= ./data
 
 .PHONY: run test lint install llm node-deps client chromium model clean help \
-	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile
+	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile \
+	bench-catalog
 
 # llama-cpp-python compiles llama.cpp (about 8 minutes on 2 cores, cached by pip afterwards).
 # The default build uses -march=native, whose AMX kernels crash here (docs/suggestions.md).
@@ -97,6 +98,11 @@ bench-model: bench-deps
 
 bench-profile: bench-deps
 	node bench/run.mjs --profiles T --servers listok --pyspy $(BENCH_ARGS)
+
+# The catalog (docs/catalog.md): import a generated 100,000-offer feed, time product lookups.
+# BENCH_ARGS="--big-mb 200" also imports a 200 MB feed and reports its peak memory.
+bench-catalog: install
+	$(BIN)/python bench/catalog.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules client/node_modules client/dist bench/node_modules
