@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Callable
@@ -128,14 +129,16 @@ async def test_delete_then_restore_brings_the_list_back_with_its_shares(
         assert await client.wait_closed() == 4404
 
     # Gone for everyone: its owner and its share link, the API and the socket.
-    assert server.api("GET", "", list_id).status_code == 404
-    assert server.api("GET", "", list_id, token=view["token"]).status_code == 404
+    assert (
+        server.api("GET", "", list_id).status_code == 401
+    )  # its tokens find nothing (no existence oracle: changes/http.md)
+    assert server.api("GET", "", list_id, token=view["token"]).status_code == 401
     async with websockets.connect(server.sync_url(list_id)) as ws:
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 10)
-        assert ws.close_code == 4404
+        assert ws.close_code == 4401  # a new socket: its token finds nothing
     # A deleted id is not re-created, by its old owner or view token or a fresh one.
-    for token in (owner, view["token"], "N" * 20 + "fresh-token-for-this-id-1234"):
+    for token in (owner, view["token"], secrets.token_urlsafe(32)):
         response = httpx.put(
             f"{server.url}/api/lists/{list_id}",
             json={"title": "taken over", "token": token},
@@ -161,7 +164,7 @@ async def test_delete_then_restore_brings_the_list_back_with_its_shares(
 
     # Its owner deletes it (soft as well); the operator can bring it back again.
     assert server.api("DELETE", "", list_id).status_code == 204
-    assert server.api("GET", "", list_id).status_code == 404
+    assert server.api("GET", "", list_id).status_code == 401
     assert admin(server, "POST", f"/lists/{list_id}/restore").status_code == 200
     assert server.get_list(list_id)["items"][0]["name"] == "cake"
 
@@ -203,7 +206,7 @@ def test_no_restore_past_the_window(server_factory: Callable[..., ServerProcess]
     assert server.api("DELETE", "", list_id).status_code == 204
     response = admin(server, "POST", f"/lists/{list_id}/restore")
     assert response.status_code == 410 and response.json()["ok"] is False
-    assert server.api("GET", "", list_id).status_code == 404
+    assert server.api("GET", "", list_id).status_code == 401
 
 
 async def test_compaction_on_demand_and_as_a_job(server: ServerProcess) -> None:
@@ -309,7 +312,7 @@ def test_admin_page_in_chromium(server: ServerProcess, tmp_path: Any) -> None:
         page.once("dialog", lambda dialog: dialog.accept())
         page.locator(f'tr[data-id="{doomed}"]').get_by_role("button", name="Delete").click()
         expect(rows).to_have_count(1)
-        assert server.api("GET", "", doomed).status_code == 404
+        assert server.api("GET", "", doomed).status_code == 401
 
         page.locator("#which").select_option("deleted")
         expect(rows).to_have_count(1)
