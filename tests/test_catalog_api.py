@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -13,14 +14,14 @@ import httpx
 import msgspec
 
 from server import bodies
-from tests.support import ROOT, ServerProcess
+from tests.support import ROOT, ServerProcess, wait_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
 ADMIN = "admin-token-for-tests-0123456789abcdef"
 
 
-def listok(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LISTOK_MODEL": "off"}
+def listok(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LISTOK_MODEL": "off", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
         cwd=ROOT,
@@ -202,6 +203,12 @@ def test_item_product_link_and_list_totals(live_server: ServerProcess) -> None:
 
     body = live_server.get_list(list_id)
     assert body["items"][3]["product"] == link
+    # The answers are the declared ones (server/bodies.py, published in /api/openapi.json).
+    answer = live_server.api("GET", "", list_id).content
+    declared = msgspec.json.decode(answer, type=bodies.List, strict=True)
+    assert isinstance(declared.totals, bodies.Totals) and declared.shop is None
+    found = products(live_server, token, q="молоко")
+    assert msgspec.json.decode(found.content, type=bodies.Products, strict=True).items
     totals = body["totals"]
     by_store = {s["store"]: s for s in totals["stores"]}
     magnum = by_store["Magnum"]
@@ -257,7 +264,9 @@ def test_shop_aisle_order_is_learned_from_ticks_and_set_by_hand(live_server: Ser
             ).status_code
             == 200
         )
-    shop = live_server.api("GET", "/shop", first).json()
+    answer = live_server.api("GET", "/shop", first)
+    msgspec.json.decode(answer.content, type=bodies.Shop, strict=True)
+    shop = answer.json()
     assert shop["learned"] == ["produce", "bakery", "dairy", "frozen"]
     # Shared by every list on that shop.
     assert live_server.api("GET", "/shop", second).json()["order"] == shop["learned"]
@@ -268,7 +277,11 @@ def test_shop_aisle_order_is_learned_from_ticks_and_set_by_hand(live_server: Ser
     assert manual.json()["order"] == ["dairy", "produce", "bakery", "frozen"]
     assert live_server.api("GET", "/shop", first).json()["manual"] == ["dairy", "produce"]
     bad = live_server.api("PUT", "/shop", first, json={"shop": "Magnum", "order": "dairy"})
-    assert bad.status_code == 422
+    assert bad.status_code == 422 and bad.json()["field"] == "order"
+    shopless = live_server.api("PUT", "/shop", first, json={"order": ["dairy"]})
+    assert shopless.status_code == 422 and "give the shop" in shopless.json()["error"]
+    control = live_server.api("PUT", "/shop", first, json={"shop": "Mag\u0000num"})
+    assert control.status_code == 422
     unknown = live_server.api("PUT", "/shop", first, json={"shop": "Magnum", "order": ["aisle 9"]})
     assert unknown.status_code == 422
     # Another shop has its own order.
@@ -349,3 +362,61 @@ def test_an_import_runs_beside_list_writes_and_lookups(
     assert "M: 20000 offers" in out
     assert writes >= 3  # the writes really ran while the import did
     assert len(live_server.get_list(list_id)["items"]) == writes
+
+
+def test_with_lists_in_postgresql_the_catalog_is_a_sqlite_file_in_the_data_dir(
+    server_factory: Callable[..., ServerProcess], pg_url: str
+) -> None:
+    """The catalog is SQLite-only (FTS5): beside PostgreSQL lists it lives in catalog.db."""
+    server = server_factory({"LISTOK_DATABASE_URL": pg_url})
+    data = str(server.data_dir)
+    done = listok(
+        "catalog",
+        "import",
+        str(FIXTURES / "kaspi.xml"),
+        "--store",
+        "Magnum",
+        "--data-dir",
+        data,
+        env={"LISTOK_DATABASE_URL": pg_url},
+    )
+    assert done.returncode == 0, done.stderr
+    list_id = server.create_list()
+    token = server.tokens[list_id]
+    found = products(server, token, q="молоко", limit=1).json()["items"]
+    assert found and found[0]["store"] == "Magnum"
+    server.api("POST", "/items", list_id, json={"name": "молоко"})
+    totals = server.get_list(list_id)["totals"]
+    assert [(s["store"], s["priced"]) for s in totals["stores"]] == [("Magnum", 1)]
+    assert (server.data_dir / "catalog.db").exists()
+    assert not (server.data_dir / "listok.db").exists()  # the lists are in PostgreSQL
+
+
+async def test_an_admin_upload_shows_its_progress_as_a_job(
+    server_factory: Callable[..., ServerProcess], tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(FIXTURES))
+    from generate import kaspi_feed
+
+    server = server_factory({"LISTOK_ADMIN_TOKEN": ADMIN})
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    feed = kaspi_feed(tmp_path / "big.xml", 20_000, seed=5).read_bytes()
+    async with httpx.AsyncClient(base_url=server.url, headers=admin, timeout=300) as client:
+        upload = asyncio.create_task(
+            client.post("/api/admin/catalog", content=feed, params={"store": "Big"})
+        )
+
+        async def part_done() -> dict[str, Any] | None:
+            jobs = (await client.get("/api/admin/jobs")).json()["jobs"]
+            return next((j for j in jobs if j["state"] == "running" and j["done"]), None)
+
+        running = await wait_for(part_done, timeout=120, what="a running import with progress")
+        assert running["kind"] == "catalog import" and running["total"] == len(feed)
+        assert 0 < running["done"] < running["total"]
+        second = await client.post("/api/admin/catalog", content=b"name,price\nx,1\n")
+        assert second.status_code == 409  # one import at a time
+        response = await upload
+    assert response.status_code == 201, response.text
+    assert response.json()["offers"] == 20_000
+    jobs = httpx.get(f"{server.url}/api/admin/jobs", headers=admin).json()["jobs"]
+    assert [(j["state"], j["done"] == j["total"]) for j in jobs] == [("done", True)]
