@@ -129,14 +129,12 @@ async def test_delete_then_restore_brings_the_list_back_with_its_shares(
         assert await client.wait_closed() == 4404
 
     # Gone for everyone: its owner and its share link, the API and the socket.
-    assert (
-        server.api("GET", "", list_id).status_code == 401
-    )  # its tokens find nothing (no existence oracle: changes/http.md)
+    assert server.api("GET", "", list_id).status_code == 401
     assert server.api("GET", "", list_id, token=view["token"]).status_code == 401
     async with websockets.connect(server.sync_url(list_id)) as ws:
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 10)
-        assert ws.close_code == 4401  # a new socket: its token finds nothing
+        assert ws.close_code == 4401  # a new socket: same answer as a bad token
     # A deleted id is not re-created, by its old owner or view token or a fresh one.
     for token in (owner, view["token"], secrets.token_urlsafe(32)):
         response = httpx.put(
