@@ -8,7 +8,7 @@ DATA   ?= ./data
 
 .PHONY: run test lint install llm node-deps client chromium model clean help \
 	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile \
-	bench-capacity bench-growth soak bench-hostile
+	bench-capacity bench-growth soak bench-hostile bench-catalog
 
 # llama-cpp-python compiles llama.cpp (about 8 minutes on 2 cores, cached by pip afterwards).
 # The default build uses -march=native, whose AMX kernels crash here (docs/suggestions.md).
@@ -118,6 +118,11 @@ soak: bench-deps
 
 bench-hostile: bench-deps
 	ulimit -n $(FD_LIMIT) 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/soak.mjs --compare $(SOAK_ARGS)
+
+# The catalog (docs/catalog.md): import a generated 100,000-offer feed, time product lookups.
+# BENCH_ARGS="--big-mb 200" also imports a 200 MB feed and reports its peak memory.
+bench-catalog: install
+	$(BIN)/python bench/catalog.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules client/node_modules client/dist bench/node_modules
