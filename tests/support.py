@@ -158,7 +158,7 @@ class PyClient:
 
     def __init__(self, ws_url: str, list_id: str, token: str | None = None) -> None:
         self.url = f"{ws_url}/{list_id}" + (f"?token={token}" if token else "")
-        self.doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.ws: Any = None
         self.synced = asyncio.Event()
         self.frames: list[bytes] = []

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 
 import httpx
 
@@ -65,7 +66,7 @@ def lists_in_memory(server: ServerProcess) -> float:
 
 
 async def test_idle_list_leaves_memory_after_grace_and_comes_back_intact(
-    server_factory,  # type: ignore[no-untyped-def]
+    server_factory: Callable[..., ServerProcess],
 ) -> None:
     server: ServerProcess = server_factory({"LISTOK_IDLE_UNLOAD_SECONDS": "0.5"})
     list_id = server.create_list()

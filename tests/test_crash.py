@@ -30,7 +30,9 @@ async def test_nothing_seen_is_lost_after_sigkill(live_server: ServerProcess) ->
     def seen_from_others() -> set[str]:
         seen: set[str] = set()
         for n, client in enumerate(clients):
-            seen |= {i for i in schema.items(client.doc) if not i.startswith(f"c{n}-")}
+            # pycrdt annotates Map.__iter__ as returning Iterable[str]; it returns an iterator.
+            items = schema.items(client.doc)
+            seen |= {i for i in items if not i.startswith(f"c{n}-")}  # type: ignore[attr-defined]
         return seen
 
     await wait_for(lambda: len(seen_from_others()) > 150, timeout=30, what="traffic flowing")

@@ -90,7 +90,8 @@ async def test_quota_follows_the_document_not_the_traffic(server_factory) -> Non
         for round_ in range(25):  # 25 x 4 KB added and deleted: 100 KB of traffic
             name = f"churn {round_}"
             item_id = schema.add_item(churn.doc, schema.new_item(name, order="a0", note="n" * 4000))
-            await wait_for(lambda n=name: names(server, list_id) == [n], what=f"{name} added")
+            # The lambda is awaited here, before the loop rebinds name.
+            await wait_for(lambda: names(server, list_id) == [name], what=f"{name} added")  # noqa: B023
             del schema.items(churn.doc)[item_id]
             await wait_for(lambda: names(server, list_id) == [], what=f"{name} removed")
         schema.add_item(churn.doc, schema.new_item("done", order="a1"))

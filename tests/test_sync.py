@@ -112,7 +112,8 @@ async def test_bad_frames_close_only_their_connection(live_server: ServerProcess
         await wait_for(lambda: live_server.get_list(list_id)["items"], what="bread stored")
         before = live_server.get_list(list_id)
         frames_before = len(honest.frames)
-        for label, frame in [*BAD_FRAMES.items(), ("text", "hello")]:
+        frames: list[tuple[str, bytes | str]] = [*BAD_FRAMES.items(), ("text", "hello")]
+        for label, frame in frames:
             async with websockets.connect(live_server.sync_url(list_id)) as ws:
                 await ws.send(frame)
                 await asyncio.wait_for(ws.wait_closed(), 5)
