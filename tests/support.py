@@ -153,6 +153,11 @@ class ServerProcess:
         return PyClient(self.ws_url, list_id, token or self.tokens.get(list_id))
 
 
+# The `server_factory` fixture (tests/conftest.py): env overrides and a data-dir name in, a started
+# server out.
+ServerFactory = Callable[..., ServerProcess]
+
+
 class PyClient:
     """A pycrdt document synced over a real WebSocket with pycrdt's own sync functions."""
 

@@ -6,12 +6,11 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 
 import httpx
 
 from server import schema
-from tests.support import ROOT, ServerProcess, wait_for
+from tests.support import ROOT, ServerFactory, ServerProcess, wait_for
 
 
 def listok(*args: str) -> subprocess.CompletedProcess[str]:
@@ -66,7 +65,7 @@ def lists_in_memory(server: ServerProcess) -> float:
 
 
 async def test_idle_list_leaves_memory_after_grace_and_comes_back_intact(
-    server_factory: Callable[..., ServerProcess],
+    server_factory: ServerFactory,
 ) -> None:
     server: ServerProcess = server_factory({"LISTOK_IDLE_UNLOAD_SECONDS": "0.5"})
     list_id = server.create_list()

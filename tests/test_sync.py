@@ -7,7 +7,7 @@ import websockets
 from pycrdt import Map, Text
 
 from server import schema
-from tests.support import PyClient, ServerProcess, new_list_id, wait_for
+from tests.support import PyClient, ServerFactory, ServerProcess, new_list_id, wait_for
 
 
 def item_names(client: PyClient) -> set[str]:
@@ -130,7 +130,7 @@ async def test_bad_frames_close_only_their_connection(live_server: ServerProcess
     assert log.count("closing") >= len(BAD_FRAMES)
 
 
-async def test_oversized_frame_closes_1009(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_oversized_frame_closes_1009(server_factory: ServerFactory) -> None:
     server = server_factory({"LISTOK_MAX_MESSAGE_BYTES": "4096"})
     list_id = server.create_list()
     async with websockets.connect(server.sync_url(list_id), max_size=None) as ws:
