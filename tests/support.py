@@ -153,12 +153,17 @@ class ServerProcess:
         return PyClient(self.ws_url, list_id, token or self.tokens.get(list_id))
 
 
+# The `server_factory` fixture (tests/conftest.py): env overrides and a data-dir name in, a started
+# server out.
+ServerFactory = Callable[..., ServerProcess]
+
+
 class PyClient:
     """A pycrdt document synced over a real WebSocket with pycrdt's own sync functions."""
 
     def __init__(self, ws_url: str, list_id: str, token: str | None = None) -> None:
         self.url = f"{ws_url}/{list_id}" + (f"?token={token}" if token else "")
-        self.doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.ws: Any = None
         self.synced = asyncio.Event()
         self.frames: list[bytes] = []

@@ -183,7 +183,8 @@ async def test_owner_delete_is_soft_and_purged_after_the_window(
     assert [r["id"] for r in deleted["lists"]] == [list_id]
 
     def purged() -> bool:
-        return admin(server, "GET", "/lists", params={"state": "all"}).json()["total"] == 0
+        total: int = admin(server, "GET", "/lists", params={"state": "all"}).json()["total"]
+        return total == 0
 
     await wait_for(purged, 15, "the deleted list purged by the server")
     assert admin(server, "POST", "/purge").json() == {"ok": True, "purged": 0}

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from server import schema
-from tests.support import ServerProcess, wait_for
+from tests.support import ServerFactory, ServerProcess, wait_for
 
 
 def test_healthz(live_server: ServerProcess) -> None:
@@ -162,7 +162,7 @@ def test_bulk_add_is_all_or_nothing(live_server: ServerProcess) -> None:
     assert [i["name"] for i in live_server.get_list(list_id)["items"]] == ["a", "тушёнка"]
 
 
-def test_item_quota(server_factory) -> None:  # type: ignore[no-untyped-def]
+def test_item_quota(server_factory: ServerFactory) -> None:
     server = server_factory({"LISTOK_MAX_ITEMS": "3"})
     list_id = server.create_list()
     ok = server.api("POST", "/items/bulk", list_id, json={"items": [{"name": "a"}, {"name": "b"}]})

@@ -10,7 +10,7 @@ import sys
 import httpx
 
 from server import schema
-from tests.support import ROOT, ServerProcess, wait_for
+from tests.support import ROOT, ServerFactory, ServerProcess, wait_for
 
 
 def listok(*args: str) -> subprocess.CompletedProcess[str]:
@@ -65,7 +65,7 @@ def lists_in_memory(server: ServerProcess) -> float:
 
 
 async def test_idle_list_leaves_memory_after_grace_and_comes_back_intact(
-    server_factory,  # type: ignore[no-untyped-def]
+    server_factory: ServerFactory,
 ) -> None:
     server: ServerProcess = server_factory({"LISTOK_IDLE_UNLOAD_SECONDS": "0.5"})
     list_id = server.create_list()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ op = st.one_of(
 step = st.tuples(st.integers(0, 2), op, st.booleans())  # replica, operation, sync afterwards
 
 
-def apply(doc: Doc, operation: tuple[str, str, object]) -> None:
+def apply(doc: Doc[Any], operation: tuple[str, str, object]) -> None:
     kind, item_id, value = operation
     items = schema.items(doc)
     if kind == "add":
@@ -49,7 +50,7 @@ def apply(doc: Doc, operation: tuple[str, str, object]) -> None:
 def test_replicas_converge_and_round_trip(
     steps: list[tuple[int, tuple[str, str, object], bool]], compact_every: int, seed: int
 ) -> None:
-    replicas = [Doc() for _ in range(3)]
+    replicas: list[Doc[Any]] = [Doc() for _ in range(3)]
     logs: list[list[bytes]] = [[] for _ in replicas]
     for n, doc in enumerate(replicas):
         doc.observe(lambda event, n=n: logs[n].append(event.update))
@@ -77,7 +78,7 @@ def test_replicas_converge_and_round_trip(
             store.append([Change(LIST, update)])
             if store.needs_compaction(LIST):
                 store.compact(LIST)
-        loaded = Doc()
+        loaded: Doc[Any] = Doc()
         for update in store.load(LIST):
             loaded.apply_update(update)
         store.close()

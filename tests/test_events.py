@@ -80,7 +80,8 @@ async def test_socket_changes_become_typed_events(
         await node.call("add_item", itemId="m", fields=schema.new_item("молоко", order="a0"))
 
         async def filed_by_the_server() -> bool:
-            return (await node.state())["items"]["m"]["category"] == "dairy"
+            category: str | None = (await node.state())["items"]["m"]["category"]
+            return category == "dairy"
 
         await wait_for(filed_by_the_server, what="the server fills in the category")
         await node.call("set_field", itemId="m", field="qty", value=2)

@@ -21,7 +21,7 @@ from server.protocol import (
     encode_awareness_update,
     read_var_bytes,
 )
-from tests.support import PyClient, ServerProcess, wait_for
+from tests.support import PyClient, ServerFactory, ServerProcess, wait_for
 
 
 async def open_socket(url: str) -> Any:
@@ -45,7 +45,7 @@ def view_token(server: ServerProcess, list_id: str) -> str:
     return token
 
 
-async def test_sockets_are_capped_per_token_and_per_address(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_sockets_are_capped_per_token_and_per_address(server_factory: ServerFactory) -> None:
     """Issue 9.6: 150 sockets on one view token were all accepted. Over a cap: 4429."""
     server = server_factory(
         {"LISTOK_MAX_SOCKETS_PER_TOKEN": "3", "LISTOK_MAX_SOCKETS_PER_ADDRESS": "5"}
@@ -75,7 +75,7 @@ async def _try_open(url: str) -> Any:
     return ws
 
 
-async def test_quota_follows_the_document_not_the_traffic(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_quota_follows_the_document_not_the_traffic(server_factory: ServerFactory) -> None:
     """Issue 9.8: after churn an empty list answered 413 to its owner until it unloaded."""
     server = server_factory(
         {
@@ -90,7 +90,8 @@ async def test_quota_follows_the_document_not_the_traffic(server_factory) -> Non
         for round_ in range(25):  # 25 x 4 KB added and deleted: 100 KB of traffic
             name = f"churn {round_}"
             item_id = schema.add_item(churn.doc, schema.new_item(name, order="a0", note="n" * 4000))
-            await wait_for(lambda n=name: names(server, list_id) == [n], what=f"{name} added")
+            # The lambda is awaited here, before the loop rebinds name.
+            await wait_for(lambda: names(server, list_id) == [name], what=f"{name} added")  # noqa: B023
             del schema.items(churn.doc)[item_id]
             await wait_for(lambda: names(server, list_id) == [], what=f"{name} removed")
         schema.add_item(churn.doc, schema.new_item("done", order="a1"))

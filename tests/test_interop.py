@@ -116,7 +116,8 @@ async def test_presence_reaches_joiners_and_leaves_on_drop(
 
     async def joiner_sees_first() -> bool:
         states = (await joiner.call("awareness"))["states"]
-        return states.get(str(first_id), {}).get("user", {}).get("name") == "Аня"
+        name: str | None = states.get(str(first_id), {}).get("user", {}).get("name")
+        return name == "Аня"
 
     # The joiner must see existing presence promptly, without waiting for a periodic renewal.
     await wait_for(joiner_sees_first, timeout=3, what="existing presence sent to the joiner")

@@ -11,7 +11,7 @@ import time
 import websockets
 
 from server.protocol import decode_awareness, encode_awareness, encode_awareness_update
-from tests.support import PyClient, ServerProcess, wait_for
+from tests.support import PyClient, ServerFactory, ServerProcess, wait_for
 
 
 def awareness_frame(client_id: int, clock: int, state: str) -> bytes:
@@ -88,7 +88,9 @@ def masked_binary_frame(payload: bytes) -> bytes:
     return bytes((0x82, 0x80 | len(payload))) + mask + body
 
 
-async def test_silent_connection_is_closed_and_its_presence_removed(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_silent_connection_is_closed_and_its_presence_removed(
+    server_factory: ServerFactory,
+) -> None:
     server: ServerProcess = server_factory({"LISTOK_LIVENESS_TIMEOUT": "2"})
     list_id = server.create_list()
     async with server.client(list_id) as watcher:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from models import prompts
-from models.history import Entry, ListRecord, basic_normalize
+from models.history import Entry, Lang, ListRecord, basic_normalize
 from models.llm import (
     ModelBusyError,
     ModelConfig,
@@ -25,6 +25,7 @@ from models.llm import (
     ModelTimeoutError,
     ModelUnavailableError,
     State,
+    _Job,
 )
 from models.stats import StatsEngine
 from models.suggest import Suggester
@@ -32,8 +33,8 @@ from models.suggest import Suggester
 DEADLINE_S = 60.0
 
 
-def record(lang: str, *names: str, title: str = "") -> ListRecord:
-    return ListRecord("t", lang, [Entry(n, 0) for n in names], title)  # type: ignore[arg-type]
+def record(lang: Lang, *names: str, title: str = "") -> ListRecord:
+    return ListRecord("t", lang, [Entry(n, 0) for n in names], title)
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +71,10 @@ def engine(tiny_model: Path) -> Iterator[ModelEngine]:
     ],
 )
 def test_parse_items_keeps_short_new_names_in_the_lists_alphabet(
-    text: str, lang: str, expected: list[str]
+    text: str, lang: Lang, expected: list[str]
 ) -> None:
     exclude = {"pasta", "milk", "свекла"}
-    assert prompts.parse_items(text, lang, exclude, basic_normalize, 3) == expected  # type: ignore[arg-type]
+    assert prompts.parse_items(text, lang, exclude, basic_normalize, 3) == expected
 
 
 def test_prompts_share_one_prefix_across_languages_and_kinds() -> None:
@@ -179,11 +180,11 @@ async def test_deadline_covers_the_wait_in_the_queue(engine: ModelEngine) -> Non
 async def test_a_timed_out_generation_stops_and_the_engine_goes_on(engine: ModelEngine) -> None:
     seen: list[bool] = []
 
-    def slow(job: object) -> None:
+    def slow(job: _Job) -> None:
         deadline = time.monotonic() + DEADLINE_S
-        while time.monotonic() < deadline and not job.expired():  # type: ignore[attr-defined]
+        while time.monotonic() < deadline and not job.expired():
             time.sleep(0.01)
-        seen.append(job.expired())  # type: ignore[attr-defined]
+        seen.append(job.expired())
 
     with pytest.raises(ModelTimeoutError):
         await engine.submit(slow, timeout=0.1)

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from server import schema
 from server.app import api_routes
 from server.openapi import document
-from tests.support import ServerProcess, wait_for
+from tests.support import ServerFactory, ServerProcess, wait_for
 
 
 def test_openapi_documents_every_route_and_nothing_else() -> None:
@@ -103,7 +103,7 @@ async def test_metrics(live_server: ServerProcess) -> None:
     assert metric(text, 'listok_rejected_messages_total{reason="protocol"}') == 1
 
 
-async def test_message_rate_limit_closes_4429(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_message_rate_limit_closes_4429(server_factory: ServerFactory) -> None:
     server = server_factory({"LISTOK_RATE_LIMIT": "20"})
     list_id = server.create_list()
     async with server.client(list_id) as honest:
@@ -121,7 +121,7 @@ async def test_message_rate_limit_closes_4429(server_factory) -> None:  # type: 
         assert honest.close_code is None
 
 
-async def test_list_size_quota_closes_4413_and_answers_413(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_list_size_quota_closes_4413_and_answers_413(server_factory: ServerFactory) -> None:
     server = server_factory({"LISTOK_MAX_LIST_BYTES": "3000"})
     list_id = server.create_list()
     async with server.client(list_id) as client:
@@ -136,7 +136,7 @@ async def test_list_size_quota_closes_4413_and_answers_413(server_factory) -> No
     assert big.status_code == 413 and big.json()["ok"] is False
 
 
-def test_json_logs(server_factory) -> None:  # type: ignore[no-untyped-def]
+def test_json_logs(server_factory: ServerFactory) -> None:
     server = server_factory({"LISTOK_LOG_FORMAT": "json"})
     list_id = server.create_list()
     server.get_list(list_id)

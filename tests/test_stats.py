@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.history import Entry, ListRecord, list_lang
+from models.history import Entry, Lang, ListRecord, Suggestion, list_lang
 from models.stats import DAY_MS, StatsEngine
 
 NOW = 1_750_000_000_000
@@ -27,7 +27,7 @@ def open_item(name: str) -> Entry:
     return Entry(name, days_ago(0.1))
 
 
-def names(found: list) -> list[str]:  # type: ignore[type-arg]
+def names(found: list[Suggestion]) -> list[str]:
     return [s.name for s in found]
 
 
@@ -94,11 +94,11 @@ def test_checked_item_still_in_the_document_is_offered_for_revival() -> None:
     assert found[0].to_json()["item_id"] == "abc"
 
 
-def other_list(list_id: str, *items: str, lang: str = "en") -> ListRecord:
+def other_list(list_id: str, *items: str, lang: Lang = "en") -> ListRecord:
     """An established list (three weeks old, shopped twice) with `items` on it."""
     trips = [Entry(items[0], days_ago(a), days_ago(a)) for a in (20, 10)] if items else []
     entries = [*trips, *(Entry(n, days_ago(1)) for n in items)]
-    return ListRecord(list_id, lang, entries)  # type: ignore[arg-type]
+    return ListRecord(list_id, lang, entries)
 
 
 def fresh_list(list_id: str, *items: str) -> ListRecord:

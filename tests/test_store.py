@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pycrdt import Doc, Map
 
@@ -14,15 +15,15 @@ from store import Change, DeletedList, Event, Share, SQLiteStore, Store, Writer
 Backend = Callable[..., Store]
 
 
-def doc_from(updates: list[bytes]) -> Doc:
-    doc = Doc()
+def doc_from(updates: list[bytes]) -> Doc[Any]:
+    doc: Doc[Any] = Doc()
     for update in updates:
         doc.apply_update(update)
     return doc
 
 
-def edits(count: int) -> tuple[Doc, list[bytes]]:
-    doc = Doc()
+def edits(count: int) -> tuple[Doc[Any], list[bytes]]:
+    doc: Doc[Any] = Doc()
     updates: list[bytes] = []
     doc.observe(lambda event: updates.append(event.update))
     for n in range(count):
@@ -203,10 +204,14 @@ async def test_writer_group_commits_and_resolves_in_order(tmp_path: Path) -> Non
     assert created is True
     _, updates = edits(200)
     done: list[int] = []
+
+    def record(n: int) -> Callable[[asyncio.Future[None]], None]:
+        return lambda _fut: done.append(n)
+
     futures = []
     for n, update in enumerate(updates):
         fut = writer.append(Change(LIST, update))
-        fut.add_done_callback(lambda _f, n=n: done.append(n))
+        fut.add_done_callback(record(n))
         futures.append(fut)
     await asyncio.gather(*futures)
     assert done == list(range(200))
@@ -260,7 +265,7 @@ def test_install_snapshot_replaces_the_whole_log(backend: Backend) -> None:
     _, updates = edits(5)
     store.append(changes(updates))
     assert store.needs_compaction(LIST)
-    whole = Doc()
+    whole: Doc[Any] = Doc()
     for update in store.load(LIST):
         whole.apply_update(update)
     store.install_snapshot(LIST, whole.get_update())

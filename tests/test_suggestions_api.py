@@ -19,7 +19,7 @@ from server.auth import new_share_id, new_token, token_hash
 from server.rooms import Rooms
 from server.suggestions import Suggestions, build_record, remembered_categories
 from store import Event, Share, SQLiteStore, Writer
-from tests.support import ServerProcess, wait_for
+from tests.support import ServerFactory, ServerProcess, wait_for
 
 DAY = 86_400_000
 
@@ -35,7 +35,7 @@ def add(server: ServerProcess, list_id: str, *names: str) -> list[dict[str, obje
 THRESHOLDS_OFF = {"LISTOK_TOGETHER_MIN_AGE_DAYS": "0", "LISTOK_TOGETHER_MIN_TRIPS": "0"}
 
 
-def test_together_suggestions_respect_the_three_list_rule(server_factory) -> None:  # type: ignore[no-untyped-def]
+def test_together_suggestions_respect_the_three_list_rule(server_factory: ServerFactory) -> None:
     live_server = server_factory(THRESHOLDS_OFF)  # fresh lists count here (see the next test)
     for n in range(3):
         add(live_server, live_server.create_list(f"week {n}"), "молоко", "хлеб", "яйца")
@@ -56,7 +56,9 @@ def test_together_suggestions_respect_the_three_list_rule(server_factory) -> Non
 
 
 @pytest.mark.parametrize("thresholds", [{}, THRESHOLDS_OFF], ids=["established", "all-lists"])
-def test_throwaway_lists_do_not_reveal_a_rare_item(server_factory, thresholds) -> None:  # type: ignore[no-untyped-def]
+def test_throwaway_lists_do_not_reveal_a_rare_item(
+    server_factory: ServerFactory, thresholds: dict[str, str]
+) -> None:
     """The attack of issue 9 item 10: fresh lists made to lift the victim's rare item over
     the three-list threshold. Fresh lists are not established, so nothing leaks; the same
     lists do count when the thresholds are off (the test can fail)."""
@@ -140,7 +142,7 @@ def event(kind: str, at: int, **data: object) -> Event:
 
 
 def test_history_comes_from_check_events_even_for_deleted_items() -> None:
-    doc: Doc = Doc()  # type: ignore[type-arg]
+    doc: Doc[Any] = Doc()
     schema.add_item(doc, schema.new_item("хлеб", order="a0", at=30 * DAY), "bread")
     now = 30 * DAY
     events = []
@@ -172,7 +174,7 @@ def test_remembered_categories_follow_renames() -> None:
     }
 
 
-async def test_the_model_joins_when_loaded(server_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_model_joins_when_loaded(server_factory: ServerFactory, tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp")
     pytest.importorskip("gguf")
     from tests.gguf_tiny import write_tiny_gguf
@@ -321,6 +323,7 @@ async def test_a_get_never_waits_for_the_model() -> None:
     from models.suggest import Suggester
 
     model = ScriptedModel(["Помидоры", "Огурцы 2 кг", "Zzyzx", "Beetroot"])
+    # ScriptedModel stands in for ModelEngine with the members Suggester uses.
     suggester = Suggester(model=model)  # type: ignore[arg-type]
     record = ListRecord("l", "ru", [Entry("свёкла", 1), Entry("капуста", 1)], "Обед")
     first = await asyncio.wait_for(suggester.suggest(record, limit=8), timeout=5)

@@ -7,7 +7,7 @@ import websockets
 from pycrdt import Map, Text
 
 from server import schema
-from tests.support import PyClient, ServerProcess, new_list_id, wait_for
+from tests.support import PyClient, ServerFactory, ServerProcess, new_list_id, wait_for
 
 
 def item_names(client: PyClient) -> set[str]:
@@ -112,7 +112,8 @@ async def test_bad_frames_close_only_their_connection(live_server: ServerProcess
         await wait_for(lambda: live_server.get_list(list_id)["items"], what="bread stored")
         before = live_server.get_list(list_id)
         frames_before = len(honest.frames)
-        for label, frame in [*BAD_FRAMES.items(), ("text", "hello")]:
+        frames: list[tuple[str, bytes | str]] = [*BAD_FRAMES.items(), ("text", "hello")]
+        for label, frame in frames:
             async with websockets.connect(live_server.sync_url(list_id)) as ws:
                 await ws.send(frame)
                 await asyncio.wait_for(ws.wait_closed(), 5)
@@ -129,7 +130,7 @@ async def test_bad_frames_close_only_their_connection(live_server: ServerProcess
     assert log.count("closing") >= len(BAD_FRAMES)
 
 
-async def test_oversized_frame_closes_1009(server_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_oversized_frame_closes_1009(server_factory: ServerFactory) -> None:
     server = server_factory({"LISTOK_MAX_MESSAGE_BYTES": "4096"})
     list_id = server.create_list()
     async with websockets.connect(server.sync_url(list_id), max_size=None) as ws:

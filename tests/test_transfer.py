@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.support import ServerProcess
 
 
@@ -75,7 +77,7 @@ def test_pasted_text_is_parsed(live_server: ServerProcess) -> None:
 
 def test_bad_imports_change_nothing(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    cases = [
+    cases: list[tuple[dict[str, Any], int]] = [
         ({"content": b"{broken", "headers": {"Content-Type": "application/json"}}, 400),
         ({"json": {"format": "other", "items": []}}, 422),
         ({"json": {"format": "listok.list/v1", "items": [{"name": ""}]}}, 422),
