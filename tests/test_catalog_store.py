@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,9 @@ from generate import csv_feed, kaspi_feed, offers  # noqa: E402
 
 
 @pytest.fixture
-def catalog(tmp_path: Path) -> CatalogStore:
+def catalog(tmp_path: Path) -> Iterator[CatalogStore]:
     store = CatalogStore(tmp_path / "listok.db")
-    yield store  # type: ignore[misc]
+    yield store
     store.close()
 
 

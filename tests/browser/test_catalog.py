@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -146,13 +147,9 @@ def test_product_suggestions_with_prices_and_the_total(
     assert items[0]["product"]["currency"] == "KZT"
 
 
-def _tenge() -> object:
-    import re
-
+def _tenge() -> re.Pattern[str]:
     return re.compile(r"^\d[\d\s]*\s₸$")
 
 
-def _total_line() -> object:
-    import re
-
+def _total_line() -> re.Pattern[str]:
     return re.compile(r"^≈ \d[\d\s]*\s₸ в Magnum$")
