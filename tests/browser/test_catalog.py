@@ -40,8 +40,10 @@ def poll(check: Callable[[], T | None], timeout: float = 10) -> T:
 
 def import_catalog(server: ServerProcess, feed: str, store: str, *extra: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "catalog", "import", str(FIXTURES / feed)]
-        + ["--store", store, "--data-dir", str(server.data_dir), *extra],
+        [
+            *(sys.executable, "-m", "server.cli", "catalog", "import", str(FIXTURES / feed)),
+            *("--store", store, "--data-dir", str(server.data_dir), *extra),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
