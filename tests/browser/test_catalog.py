@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.app import PHONE, ROOT, expect_state, list_id_of, token_of
+from tests.browser.app import ARTIFACTS, PHONE, ROOT, expect_state, list_id_of, token_of
 from tests.support import ServerProcess
 
 FIXTURES = ROOT / "tests" / "fixtures" / "catalog"
@@ -160,6 +160,8 @@ def test_shop_picker_sets_the_aisle_order_and_shop_order_edits_the_shops(
     expect(picker).to_have_value("")
     picker.select_option("Magnum")
     expect(groups.first).to_have_attribute("data-group", "bakery")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "catalog-shop-phone-en.png"))
     token = token_of(page, list_id)
     headers = {"Authorization": f"Bearer {token}"}
     shop = httpx.get(f"{live_server.url}/api/lists/{list_id}/shop", headers=headers).json()
