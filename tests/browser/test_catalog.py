@@ -188,3 +188,16 @@ def test_shop_picker_sets_the_aisle_order_and_shop_order_edits_the_shops(
     expect(groups.first).to_have_attribute("data-group", "dairy")
     picker.select_option("Magnum")
     expect(groups.first).to_have_attribute("data-group", "bakery")
+
+    # Someone else sets the list to another shop: the picker and the order follow it once the
+    # list changes (the totals refresh asks for the shop too).
+    assert (
+        httpx.put(
+            f"{live_server.url}/api/lists/{list_id}/shop", json={"shop": "Small"}, headers=headers
+        ).status_code
+        == 200
+    )
+    page.locator("#add-item").fill("eggs")
+    page.locator("#add-item").press("Enter")
+    expect(picker).to_have_value("Small", timeout=10_000)
+    expect(groups.first).to_have_attribute("data-group", "dairy")

@@ -8,7 +8,7 @@ import { h } from '../dom.js'
 import { currentLang } from '../../lib/i18n.js'
 import { getList } from '../../lib/api.js'
 import { addItem, readCategoryOrder, setCategoryOrder } from '../../lib/items.js'
-import { formatPrice, linkProduct, mergedOrder, setShop } from '../../lib/catalog.js'
+import { formatPrice, getShop, linkProduct, mergedOrder, setShop } from '../../lib/catalog.js'
 import { attachProductSuggestions, renderTotals, shopPicker } from '../catalog.js'
 
 /** Numbers in the app's language; the region from the browser when it speaks that language. */
@@ -56,7 +56,8 @@ export function makeShop (view, { input }) {
     if (view.destroyed || !data?.totals) return
     renderTotals(totalsEl, data.totals, { locale: priceLocale(), lang: currentLang() })
     const stores = data.totals.stores.map((s) => s.store)
-    if (pickerShown || !stores.length || session.readOnly) return
+    if (pickerShown) return follow()
+    if (!stores.length || session.readOnly) return
     pickerShown = true
     await shopPicker(shopEl, {
       listId,
@@ -69,6 +70,18 @@ export function makeShop (view, { input }) {
         load()
       }
     })
+  }
+
+  /** The shop someone else picked for the list, and its order as learned meanwhile. */
+  async function follow () {
+    const next = await getShop(listId, session.token)
+    if (view.destroyed || !next) return
+    const order = Array.isArray(next.order) ? next.order : []
+    if (next.shop === shop.shop && order.join() === shop.order.join()) return
+    shop = { shop: next.shop || null, order }
+    const select = shopEl.querySelector('select')
+    if (select) select.value = shop.shop || ''
+    view.render()
   }
 
   return {
