@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { catalogT, formatPrice, productLink, sortByAisle, totalsSummary } from '../src/lib/catalog.js'
+import {
+  catalogT, formatPrice, itemName, mergedOrder, productLink, sortByAisle, totalsSummary
+} from '../src/lib/catalog.js'
 
 test('prices carry the currency sign of each locale', () => {
   assert.match(formatPrice(1250, 'KZT', 'ru-KZ'), /^1\s250\s₸$/)
@@ -46,4 +48,22 @@ test('linking a product writes it into the item, unlinking clears it', async () 
   linkProduct(doc, id, null)
   assert.equal(itemsMap(doc).get(id).get('product'), null)
   assert.equal(linkProduct(doc, 'nope', offer), false)
+})
+
+test('a picked offer names the item without its brand; the link keeps the exact offer', () => {
+  assert.equal(itemName({ name: 'Гречка ядрица Макет 900 г', brand: 'Макет' }), 'Гречка ядрица 900 г')
+  assert.equal(itemName({ name: 'Сыр «Российский» Демо & Ко 300 г', brand: 'Демо & Ко' }), 'Сыр «Российский» 300 г')
+  assert.equal(itemName({ name: 'Milk (a.b) 1 l', brand: '(a.b)' }), 'Milk 1 l')
+  assert.equal(itemName({ name: 'Макет', brand: 'Макет' }), 'Макет') // nothing else left: keep it
+  assert.equal(itemName({ name: 'Bread', brand: '' }), 'Bread')
+  assert.equal(itemName({ name: 'Makeup kit', brand: 'Make' }), 'Makeup kit') // whole words only
+})
+
+test("the shop's aisle order wins; the list's own order places the rest", () => {
+  const list = ['produce', 'dairy', 'bakery', 'meat', 'fish', 'frozen', 'pantry', 'drinks',
+    'snacks', 'household', 'personal_care', 'other']
+  assert.deepEqual(mergedOrder([], list), list)
+  const merged = mergedOrder(['bakery', 'aisle 9', 'dairy', 'bakery'], list)
+  assert.deepEqual(merged.slice(0, 3), ['bakery', 'dairy', 'produce'])
+  assert.equal(merged.length, list.length)
 })

@@ -3,6 +3,7 @@
 // list's token, and a server without the catalog answers null, so the UI leaves it out.
 
 import { itemsMap, LOCAL } from './items.js'
+import { CATEGORIES } from './schema.js'
 
 const SYMBOLS = { KZT: '₸', RUB: '₽', EUR: '€', USD: '$' }
 
@@ -36,6 +37,20 @@ export function productLink (offer) {
   }
   if (offer.unit_price != null) link.unit_price = offer.unit_price
   return link
+}
+
+/**
+ * The name an item gets when an offer is picked: the offer's name without its brand
+ * ("Гречка ядрица Макет 900 г" by Макет -> "Гречка ядрица 900 г"), so the list says what to
+ * buy and other shops' totals can match it by name; the link keeps the exact offer.
+ */
+export function itemName (offer) {
+  const name = String(offer?.name || '').trim()
+  const brand = String(offer?.brand || '').trim()
+  if (!brand) return name
+  const escaped = brand.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const left = name.replace(new RegExp(`(^|\\s)[«"]?${escaped}[»"]?(?=\\s|$)`, 'iu'), ' ').replace(/\s+/g, ' ').trim()
+  return left || name
 }
 
 /** Sets (or with null, clears) an item's product in the list document, as PATCH does. */
@@ -121,6 +136,16 @@ export function sortByAisle (items, order) {
     .map((item, i) => ({ item, i, r: rank.has(item.category) ? rank.get(item.category) : order.length }))
     .sort((a, b) => a.r - b.r || a.i - b.i)
     .map(x => x.item)
+}
+
+/**
+ * The category order a list is drawn in: the shop's aisle order first (when the list is set to
+ * a shop; known categories only), then the list's own "Shop order" for the categories the
+ * shop does not place.
+ */
+export function mergedOrder (shopOrder, listOrder) {
+  const shop = (shopOrder || []).filter((c, i, all) => CATEGORIES.includes(c) && all.indexOf(c) === i)
+  return [...shop, ...listOrder.filter((c) => !shop.includes(c))]
 }
 
 export const CATALOG_STRINGS = {

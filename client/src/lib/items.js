@@ -27,8 +27,17 @@ export function readItem (id, m) {
     order: str(get('order')),
     created_at: numOrNull(get('created_at')),
     updated_at: numOrNull(get('updated_at')),
-    created_by: str(get('created_by'))
+    created_by: str(get('created_by')),
+    product: readProduct(get('product'))
   }
+}
+
+/** An item's catalog link ({store, sku, name, price, currency, unit_price?}) or null. */
+function readProduct (v) {
+  const p = v instanceof Y.Map ? v.toJSON() : v
+  if (!p || typeof p !== 'object' || typeof p.store !== 'string' || typeof p.name !== 'string') return null
+  const price = numOrNull(p.price)
+  return price == null ? null : { ...p, price }
 }
 
 export const byOrder = (a, b) =>
@@ -89,6 +98,7 @@ export function addItem (ydoc, fields, createdBy) {
     m.set('created_at', now)
     m.set('updated_at', now)
     m.set('created_by', String(createdBy || ''))
+    m.set('product', null)
     itemsMap(ydoc).set(id, m)
   }, LOCAL)
   return id

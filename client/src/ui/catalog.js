@@ -4,30 +4,49 @@
 
 import { h, setText } from './dom.js'
 import {
-  catalogT, formatPrice, getShop, productLink, searchProducts, setShop, totalsSummary
+  catalogT, formatPrice, getShop, itemName, productLink, searchProducts, setShop, totalsSummary
 } from '../lib/catalog.js'
 
 /**
  * Product suggestions for an input: typing shows up to six offers with their price; picking
- * one calls onPick(name, productLink). Returns a function that detaches it.
+ * one calls onPick(itemName(offer), productLink(offer)). Returns a function that detaches it.
  */
 export function attachProductSuggestions (input, { token, locale, lang, store, onPick }) {
   const t = catalogT(lang)
-  const box = h('ul.catalog-suggestions', { role: 'listbox', hidden: true })
+  const box = h('ul.catalog-suggestions', { id: `${input.id || 'add'}-products`, role: 'listbox', hidden: true })
   input.after(box)
+  input.setAttribute('aria-controls', box.id)
   let timer = null
   let ctl = null
+  let offers = []
+  let sel = -1
 
-  const hide = () => { box.hidden = true; box.replaceChildren() }
-  const show = (offers) => {
-    if (!offers.length) return hide()
-    box.replaceChildren(...offers.map(offer => h('li.catalog-offer', {
+  const hide = () => {
+    box.hidden = true; box.replaceChildren(); offers = []; sel = -1
+    input.removeAttribute('aria-activedescendant')
+  }
+  const pick = (offer) => { hide(); onPick(itemName(offer), productLink(offer)) }
+  const select = (i) => {
+    sel = i
+    ;[...box.children].forEach((li, j) => li.setAttribute('aria-selected', String(j === i)))
+    if (i >= 0) input.setAttribute('aria-activedescendant', box.children[i].id)
+    else input.removeAttribute('aria-activedescendant')
+  }
+  const show = (found) => {
+    if (!found.length || !input.value.trim()) return hide()
+    offers = found
+    sel = -1
+    box.replaceChildren(...offers.map((offer, i) => h('li.catalog-offer', {
+      id: `${box.id}-${i}`,
       role: 'option',
+      'aria-selected': 'false',
       dataset: { sku: offer.sku, store: offer.store },
-      onmousedown: (e) => { e.preventDefault(); hide(); onPick(offer.name, productLink(offer)) }
+      onmousedown: (e) => { e.preventDefault(); pick(offer) }
     },
     h('span.catalog-name', offer.name),
-    h('span.catalog-price', offer.available ? formatPrice(offer.price, offer.currency, locale) : t('catalog.unavailable')),
+    h('span.catalog-price', offer.available
+      ? formatPrice(offer.price, offer.currency, locale)
+      : t('catalog.unavailable')),
     h('span.catalog-store', offer.store))))
     box.hidden = false
   }
@@ -39,10 +58,31 @@ export function attachProductSuggestions (input, { token, locale, lang, store, o
       show(await searchProducts(token(), input.value, { store: store && store(), signal: ctl.signal }))
     }, 120)
   }
+  // Arrow keys walk the offers, Enter picks the one selected, Escape closes them.
+  const onKey = (e) => {
+    if (box.hidden || !offers.length) return
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault()
+      const n = offers.length
+      select(e.key === 'ArrowDown' ? (sel + 1) % n : (sel <= 0 ? n - 1 : sel - 1))
+    } else if (e.key === 'Enter' && sel >= 0) {
+      e.preventDefault()
+      pick(offers[sel])
+    } else if (e.key === 'Escape') {
+      e.preventDefault()
+      hide()
+    }
+  }
   input.addEventListener('input', onInput)
+  input.addEventListener('keydown', onKey)
   input.addEventListener('blur', hide)
+  input.form?.addEventListener('submit', hide)
   return () => {
+    input.form?.removeEventListener('submit', hide)
+    clearTimeout(timer)
+    if (ctl) ctl.abort()
     input.removeEventListener('input', onInput)
+    input.removeEventListener('keydown', onKey)
     input.removeEventListener('blur', hide)
     box.remove()
   }

@@ -6,12 +6,13 @@
 //   drag.js         reorder by keyboard and by dragging the grip
 //   suggestions.js  the "often bought" chips and autocomplete names
 //   order.js        the shop order of the categories
+//   shop.js         the catalog: offers with prices, the totals line, the shop picker
 import { h, syncChildren, setText, announce } from './dom.js'
 import { t, currentLang } from '../lib/i18n.js'
 import { ListSession, copyToNewList } from '../lib/session.js'
 import { listPath } from '../lib/links.js'
 import { confirmDialog } from './dialogs.js'
-import { readItems, readTitle, readCategoryOrder, itemsMap, metaMap, LOCAL } from '../lib/items.js'
+import { readItems, readTitle, itemsMap, metaMap, LOCAL } from '../lib/items.js'
 import { userName, setUserName } from '../lib/profile.js'
 import { upsertList } from '../lib/registry.js'
 import { getShares, getActivity } from '../lib/api.js'
@@ -23,6 +24,7 @@ import { makeReorder } from './list/drag.js'
 import { makeSuggestions } from './list/suggestions.js'
 import { makeAddForm } from './list/add.js'
 import { openOrderDialog } from './list/order.js'
+import { makeShop } from './list/shop.js'
 
 /** Groups the open items by category in the shop's order; one unnamed group when none has one. */
 function groupItems (open, order) {
@@ -113,6 +115,14 @@ export function renderList (root, listId, { setHeader, navigate }) {
   const suggestions = makeSuggestions(view)
   const adder = makeAddForm(view, { suggestions })
   const rowsPart = makeRows(view, { reorder, toast, addInput: adder.input })
+  const shop = makeShop(view, { input: adder.input })
+  view.afterAdd = (name) => { announce(t('list.added', { name })); suggestions.loadSoon() }
+  view.shopName = shop.shopName
+  view.categoryOrder = shop.order
+  view.setCategoryOrder = shop.setOrder
+  // The totals follow the list: refreshed once changes settle.
+  let totalsTimer = 0
+  const totalsSoon = () => { clearTimeout(totalsTimer); totalsTimer = setTimeout(shop.load, 1000) }
 
   const groupsEl = h('div.groups')
   const emptyEl = h('p.empty', { hidden: true }, t('list.empty'))
@@ -145,7 +155,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
   root.replaceChildren(h('div.list-view', { dataset: { listId } },
     h('div.status-line', header.syncEl, toolbar),
     nameBanner, roBanner, problemBanner,
-    adder.form, suggestions.el,
+    adder.form, suggestions.el, shop.el,
     h('section.card.items-card', { 'aria-label': t('list.items') }, emptyEl, groupsEl, doneEl), adder.names,
     actionsEl, toastEl))
 
@@ -169,7 +179,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     view.items = readItems(doc)
     const open = view.items.filter((i) => !i.checked)
     const done = view.items.filter((i) => i.checked)
-    view.groups = groupItems(open, readCategoryOrder(doc))
+    view.groups = groupItems(open, shop.order())
     const seen = new Set()
     const rowFor = (item) => { seen.add(item.id); return rowsPart.rowFor(item) }
     syncChildren(groupsEl, view.groups.map((g) => {
@@ -228,6 +238,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
       }
     }
     schedule()
+    if (view.probed) totalsSoon()
   })
   metaMap(doc).observeDeep(schedule)
   // Optional panels are probed once the server has the list (a list made offline gets there
@@ -254,6 +265,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
   document.addEventListener('keydown', onKey)
 
   async function probeOptional () {
+    view.probed = true
     const [shares, activity] = await Promise.all([
       session.readOnly ? null : getShares(listId, session.token),
       getActivity(listId, session.token, currentLang())
@@ -262,6 +274,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     shareBtn.hidden = shares == null
     activityBtn.hidden = activity == null
     suggestions.load()
+    shop.load()
   }
 
   return {
@@ -270,6 +283,8 @@ export function renderList (root, listId, { setHeader, navigate }) {
       view.destroyed = true
       clearTimeout(toastTimer)
       suggestions.stop()
+      clearTimeout(totalsTimer)
+      shop.destroy()
       document.removeEventListener('keydown', onKey)
       offSession()
       session.destroy()

@@ -1,22 +1,21 @@
-// "Shop order": the list's categories in the order one walks the shop (per list, shared with
-// everyone on it through the document's meta).
+// "Shop order": the categories in the order one walks the shop. Without a shop picked it is
+// the list's own (meta.category_order, everyone on the list); with one it is that shop's
+// aisle order (the server's, every list set to that shop): view.setCategoryOrder chooses.
 import { h, announce } from '../dom.js'
 import { t } from '../../lib/i18n.js'
-import { readCategoryOrder, setCategoryOrder } from '../../lib/items.js'
 import { panelDialog } from '../dialogs.js'
 
 export function openOrderDialog (view) {
-  const { doc } = view
   const list = h('ol.cat-order')
   function draw (focusKey) {
-    const order = readCategoryOrder(doc)
+    const order = view.categoryOrder()
     list.replaceChildren(...order.map((c, i) => {
       const name = t(`cat.${c}`)
       const move = (by) => {
         const next = [...order]
         next.splice(i, 1)
         next.splice(i + by, 0, c)
-        setCategoryOrder(doc, next)
+        view.setCategoryOrder(next)
         announce(t('order.moved', { name, pos: i + by + 1, n: order.length }))
         draw(`${c}:${by}`)
       }
@@ -28,5 +27,7 @@ export function openOrderDialog (view) {
     }))
   }
   draw()
-  panelDialog(t('order.title'), h('div', h('p.muted', {}, t('order.help')), list), () => view.render())
+  const shop = view.shopName()
+  const help = shop ? t('order.shop.help', { shop }) : t('order.help')
+  panelDialog(shop ? t('order.shop.title', { shop }) : t('order.title'), h('div', h('p.muted', {}, help), list), () => view.render())
 }

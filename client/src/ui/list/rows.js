@@ -6,6 +6,7 @@ import { t, formatQty, formatUnit } from '../../lib/i18n.js'
 import { addItem, updateItem, deleteItem, itemsMap, LOCAL } from '../../lib/items.js'
 import { CATEGORIES } from '../../lib/schema.js'
 import { canonicalUnit } from '../../lib/intel.js'
+import { itemPrice } from './shop.js'
 
 export function makeRows (view, { reorder, toast, addInput }) {
   const { session, doc, rows } = view
@@ -38,9 +39,10 @@ export function makeRows (view, { reorder, toast, addInput }) {
     })
     const name = h('span.name')
     const qty = h('span.qty')
+    const price = h('span.price', { hidden: true })
     const note = h('span.note')
     const changedMark = h('span.changed-mark', { hidden: true }, t('item.changed'))
-    const tick = h('label.tick', { for: `c-${id}` }, h('span.line', name, qty), note, changedMark)
+    const tick = h('label.tick', { for: `c-${id}` }, h('span.line', name, qty), price, note, changedMark)
     const edit = h('button.icon.ghost.edit', {
       type: 'button', 'aria-expanded': 'false', onclick: () => toggleEdit(id)
     }, '✎')
@@ -53,7 +55,7 @@ export function makeRows (view, { reorder, toast, addInput }) {
     const editor = h('div.editor', { hidden: true })
     const el = h('li.item', { dataset: { id } },
       h('div.item-row', check, tick, edit, handle, del), editor)
-    const row = { id, el, check, name, qty, note, changedMark, tick, edit, handle, del, editor, fields: null }
+    const row = { id, el, check, name, qty, price, note, changedMark, tick, edit, handle, del, editor, fields: null }
     el.addEventListener('keydown', (e) => {
       if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) reorder.keyMove(e, id)
     })
@@ -100,6 +102,10 @@ export function makeRows (view, { reorder, toast, addInput }) {
     setText(row.name, item.name)
     const q = [item.qty == null ? '' : formatQty(item.qty), formatUnit(item.unit, item.qty)].join(' ').trim()
     setText(row.qty, q)
+    const cost = itemPrice(item)
+    setText(row.price, cost ? `${cost} · ${item.product.store}` : '')
+    row.price.hidden = !cost
+    row.price.title = item.product ? item.product.name : ''
     setText(row.note, item.note)
     row.note.hidden = !item.note
     row.edit.setAttribute('aria-label', t('item.edit', { name: item.name }))
