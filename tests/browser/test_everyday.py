@@ -59,11 +59,13 @@ def test_clear_ticked_with_undo_steppers_autocomplete_and_folded_done(
     page.locator(".toast").get_by_role("button", name=undo).click()
     expect(page.locator(".done-items li.item")).to_have_count(2)
 
-    # Autocomplete offers what this list had before (the ticked ones), not what is open.
+    # Autocomplete offers what this list had before (the ticked ones), not what is open; the
+    # server's suggestions (the built-in dish table on a fresh server) may join them.
     options = page.locator("datalist#item-names option")
-    expect(options).to_have_count(2)
+    expect(options.and_(page.locator("[value=bread]"))).to_have_count(1)
+    expect(options.and_(page.locator("[value=milk]"))).to_have_count(1)
     values = options.evaluate_all("os => os.map((o) => o.getAttribute('value'))")
-    assert sorted(values) == ["bread", "milk"]
+    assert "eggs" not in values
     assert page.locator("#add-item").get_attribute("list") == "item-names"
 
     row(page, "eggs").locator("button.edit").click()
