@@ -50,6 +50,10 @@ class Settings:
     # of data_dir/listok.db; the pool holds at most this many connections per process.
     database_url: str = ""
     database_pool_size: int = 8
+    # Several processes: a redis:// URL carries what each commits to the others (pub/sub; the
+    # database stays the log). Needs database_url. Channels and client names use the prefix.
+    redis_url: str = ""
+    redis_prefix: str = "listok:"
 
     @property
     def db_path(self) -> Path:
