@@ -9,12 +9,9 @@ HTTP call and every socket names one, as `Authorization: Bearer <token>` or `?to
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import re
 import secrets
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qs
@@ -22,22 +19,13 @@ from urllib.parse import parse_qs
 from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
-from server.errors import CloseCode, ListokError, RateLimitError
+from server.errors import ForbiddenError, UnauthorizedError
 from store import Share, Store
 
 ROLES: Final = ("owner", "edit", "view")
 SHARE_ROLES: Final = ("edit", "view")
 _RANK: Final = {"view": 0, "edit": 1, "owner": 2}
 _TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
-
-
-class AuthError(ListokError):
-    """Missing or unknown token (401, close 4401), or a role too weak (403, close 4403)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.close_code = CloseCode.FORBIDDEN if status == 403 else CloseCode.UNAUTHORIZED
 
 
 @dataclass(frozen=True)
@@ -100,19 +88,18 @@ class Tokens:
 
     async def resolve(self, token: str | None, list_id: str, need: str) -> Access:
         if not token:
-            raise AuthError(401, "a token is required")
+            raise UnauthorizedError("a token is required")
         if not valid_token(token):
-            raise AuthError(401, "invalid token")
+            raise UnauthorizedError("invalid token")
         digest = token_hash(token)
         share = self._cache.get(digest)
         if share is None:
             share = await self._lookup(digest)
         if share is None or share.list_id != list_id:
-            raise AuthError(401, "invalid token")
+            raise UnauthorizedError("invalid token")
         access = Access(list_id, share.role, share.share_id)
         if not access.allows(need):
-            raise AuthError(
-                403,
+            raise ForbiddenError(
                 f"this link is {share.role}-only"
                 if share.role == "view"
                 else f"needs the {need} role",
@@ -135,30 +122,3 @@ class Tokens:
     def forget(self) -> None:
         self.generation += 1
         self._cache.clear()
-
-
-class SocketCaps:
-    """Open sockets per token and per client address; beyond a cap: RateLimitError (4429)."""
-
-    def __init__(self, per_token: int, per_address: int) -> None:
-        self.per_token = per_token
-        self.per_address = per_address
-        self._tokens: Counter[str] = Counter()
-        self._addresses: Counter[str] = Counter()
-
-    @contextlib.contextmanager
-    def hold(self, token: str, address: str) -> Iterator[None]:
-        digest = token_hash(token) if valid_token(token) else token
-        if self.per_token and self._tokens[digest] >= self.per_token:
-            raise RateLimitError(f"more than {self.per_token} open sockets for this link")
-        if self.per_address and self._addresses[address] >= self.per_address:
-            raise RateLimitError(f"more than {self.per_address} open sockets from this address")
-        self._tokens[digest] += 1
-        self._addresses[address] += 1
-        try:
-            yield
-        finally:
-            for counter, key in ((self._tokens, digest), (self._addresses, address)):
-                counter[key] -= 1
-                if counter[key] <= 0:
-                    del counter[key]

@@ -95,18 +95,16 @@ class RateLimitError(ListokError):
         self.retry_after = retry_after
 
 
+class GatewayTimeoutError(ListokError):
+    """Something the answer waits for (the local model) did not answer in time."""
+
+    status, close_code, default_message = 504, CloseCode.INTERNAL_ERROR, "timed out"
+
+
 class UnavailableError(ListokError):
     """A write that could not be committed (disk full, database locked or read-only)."""
 
     status, close_code, default_message = 503, CloseCode.INTERNAL_ERROR, "temporarily unavailable"
-
-
-class ApiError(ListokError):
-    """Legacy shape (status, message); new code raises a ListokError subclass instead."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -116,9 +114,6 @@ def error_response(status: int, message: str) -> JSONResponse:
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ListokError)
     body: dict[str, object] = {"ok": False, "error": exc.message, "status": exc.status}
-    item = getattr(exc, "item", None)
-    if item is not None:  # a duplicate: the answer names the item already on the list
-        body["duplicate"] = item
     body.update(exc.extra)
     return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 

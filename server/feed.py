@@ -7,13 +7,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
-from server.api import authorize, services_of
-from server.auth import AuthError, token_from
-from server.errors import ApiError
+from server.auth import token_from
+from server.errors import ListokError, UnprocessableError
 from server.events import event_json, summary
+from server.http import address_of, authorize, limits_of, resolve, services_of
 from server.suggestions import CATEGORIZER
 
 KEEPALIVE_SECONDS = 15.0
@@ -26,9 +27,9 @@ def _int_param(raw: str | None, name: str, default: int, lo: int, hi: int) -> in
     try:
         value = int(raw)
     except ValueError as exc:
-        raise ApiError(422, f"{name} must be an integer") from exc
+        raise UnprocessableError(f"{name} must be an integer") from exc
     if not lo <= value <= hi:
-        raise ApiError(422, f"{name} must be between {lo} and {hi}")
+        raise UnprocessableError(f"{name} must be between {lo} and {hi}")
     return value
 
 
@@ -45,37 +46,43 @@ async def events(request: Request) -> StreamingResponse:
     if after < 0:
         latest = await asyncio.to_thread(services.store.recent_events, list_id, 1)
         after = latest[0].event_id if latest else 0
-    token = token_from(request)
+    token = token_from(request) or ""
+    limits, address = limits_of(request), address_of(request)
+    release = limits.open_stream(token, address)  # over a cap: 429 before anything is held
 
     async def stream() -> AsyncIterator[str]:
         last = after
-        async with services.rooms.hold(list_id) as room:
-            with room.watch() as waiter:
-                yield "retry: 2000\n\n"
-                while True:
-                    waiter.clear()
-                    batch = await asyncio.to_thread(
-                        services.store.events_after, list_id, last, PAGE
-                    )
-                    for event in batch:
-                        last = event.event_id
-                        data = json.dumps(event_json(event), ensure_ascii=False)
-                        yield f"id: {last}\nevent: {event.type}\ndata: {data}\n\n"
-                    if len(batch) == PAGE:
-                        continue
-                    try:
-                        await asyncio.wait_for(waiter.wait(), KEEPALIVE_SECONDS)
-                    except TimeoutError:
-                        yield ": keep-alive\n\n"
-                    try:  # a revoked link or a deleted list ends the stream
-                        await services.tokens.resolve(token, list_id, "view")
-                    except AuthError:
-                        return
+        try:
+            async with services.rooms.hold(list_id) as room:
+                with room.watch() as waiter:
+                    yield "retry: 2000\n\n"
+                    while True:
+                        waiter.clear()
+                        batch = await asyncio.to_thread(
+                            services.store.events_after, list_id, last, PAGE
+                        )
+                        for event in batch:
+                            last = event.event_id
+                            data = json.dumps(event_json(event), ensure_ascii=False)
+                            yield f"id: {last}\nevent: {event.type}\ndata: {data}\n\n"
+                        if len(batch) == PAGE:
+                            continue
+                        try:
+                            await asyncio.wait_for(waiter.wait(), KEEPALIVE_SECONDS)
+                        except TimeoutError:
+                            yield ": keep-alive\n\n"
+                        try:  # a revoked link or a deleted list ends the stream
+                            await resolve(request, token, list_id, "view")
+                        except ListokError:
+                            return
+        finally:
+            release()
 
     return StreamingResponse(
         stream(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(release),
     )
 
 
@@ -85,7 +92,7 @@ def language(request: Request) -> str:
         accept = request.headers.get("accept-language", "").lower()
         lang = "ru" if accept.startswith("ru") else "en"
     if lang not in ("en", "ru"):
-        raise ApiError(422, "lang must be 'en' or 'ru'")
+        raise UnprocessableError("lang must be 'en' or 'ru'")
     return lang
 
 

@@ -1,12 +1,14 @@
-"""The OpenAPI document of the JSON API, served at /api/openapi.json and kept true by tests."""
+"""The OpenAPI document of the JSON API, served at /api/openapi.json and kept true by tests.
+
+Only the paths are written here: every body schema is generated from its declaration in
+server/bodies.py, so the documented limits are the enforced ones.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from server import schema
-from server.api import NOTE_MAX, QTY_MAX, UNIT_MAX
-from server.events import EVENT_TYPES
+from server import bodies, schema
 
 _ID = {"type": "string", "format": "uuid"}
 
@@ -20,7 +22,8 @@ def _json(schema_: dict[str, Any]) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): {"description": "error", **_json(_ref("Error"))} for code in codes}
+    """The error answers of an operation; every one may be rate-limited (429, Retry-After)."""
+    return {str(code): {"description": "error", **_json(_ref("Error"))} for code in (*codes, 429)}
 
 
 LIST_ID: Final = {"name": "list_id", "in": "path", "required": True, "schema": _ID}
@@ -31,140 +34,7 @@ NAME_HEADER: Final = {
     "in": "header",
     "required": False,
     "description": "Display name of the person acting (percent-encoded UTF-8), for activity",
-    "schema": {"type": "string"},
-}
-
-_FIELDS: Final[dict[str, Any]] = {
-    "name": {"type": "string", "minLength": 1, "maxLength": schema.NAME_MAX},
-    "qty": {"type": ["number", "null"], "minimum": 0, "maximum": QTY_MAX},
-    "unit": {"type": ["string", "null"], "maxLength": UNIT_MAX},
-    "note": {"type": "string", "maxLength": NOTE_MAX},
-    "category": {"type": "string", "enum": ["", *schema.CATEGORIES]},
-}
-_POSITION: Final = {"before": {"type": "string"}, "after": {"type": "string"}}
-
-SCHEMAS: Final[dict[str, Any]] = {
-    "Error": {
-        "type": "object",
-        "required": ["ok", "error", "status"],
-        "properties": {
-            "ok": {"const": False},
-            "error": {"type": "string"},
-            "status": {"type": "integer"},
-        },
-    },
-    "Item": {
-        "type": "object",
-        "required": ["id", *schema.ITEM_FIELDS],
-        "properties": {
-            "id": {"type": "string"},
-            **_FIELDS,
-            "checked": {"type": "boolean"},
-            "checked_at": {"type": ["integer", "null"]},
-            "order": {"type": "string"},
-            "created_at": {"type": ["integer", "null"]},
-            "updated_at": {"type": ["integer", "null"]},
-            "created_by": {"type": "string"},
-        },
-    },
-    "List": {
-        "type": "object",
-        "required": ["id", "title", "items"],
-        "properties": {
-            "id": _ID,
-            "title": {"type": "string"},
-            "created_at": {"type": ["integer", "null"]},
-            "role": {"type": "string", "enum": ["owner", "edit", "view"]},
-            "items": {"type": "array", "items": _ref("Item")},
-        },
-    },
-    "NewList": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "title": {"type": "string", "maxLength": schema.TITLE_MAX},
-            "token": {"type": "string", "pattern": "^[A-Za-z0-9_-]{32,128}$"},
-        },
-    },
-    "CreatedList": {
-        "type": "object",
-        "required": ["id", "title", "role", "token"],
-        "properties": {
-            "id": _ID,
-            "title": {"type": "string"},
-            "role": {"const": "owner"},
-            "token": {"type": "string"},
-        },
-    },
-    "NewItem": {
-        "type": "object",
-        "additionalProperties": False,
-        "description": "Either name (with optional fields) or text, parsed into name, qty, unit",
-        "properties": {
-            "text": {"type": "string", "minLength": 1},
-            **_FIELDS,
-            **_POSITION,
-            "duplicate": {
-                "enum": ["reject", "add", "merge"],
-                "description": "when the name is on the list already: 409 (default), add "
-                "anyway, or raise the existing item's quantity",
-            },
-        },
-    },
-    "ItemPatch": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {**_FIELDS, "checked": {"type": "boolean"}},
-    },
-    "Share": {
-        "type": "object",
-        "required": ["id", "role", "label", "created_at"],
-        "properties": {
-            "id": {"type": "string"},
-            "role": {"type": "string", "enum": ["owner", "edit", "view"]},
-            "label": {"type": "string"},
-            "created_at": {"type": "integer"},
-            "revoked_at": {"type": ["integer", "null"]},
-            "token": {"type": "string", "description": "only when the link is created"},
-            "path": {"type": "string"},
-        },
-    },
-    "Suggestions": {
-        "type": "object",
-        "required": ["suggestions", "model"],
-        "properties": {
-            "model": {
-                "type": "string",
-                "description": "used, cached, or why not: absent, loading, failed, busy, timeout",
-            },
-            "suggestions": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["name", "source", "reason"],
-                    "properties": {
-                        "name": {"type": "string"},
-                        "source": {"enum": ["history", "together", "model"]},
-                        "reason": {"type": "string"},
-                        "score": {"type": "number"},
-                    },
-                },
-            },
-        },
-    },
-    "Event": {
-        "type": "object",
-        "required": ["id", "type", "actor", "at"],
-        "properties": {
-            "id": {"type": "integer"},
-            "type": {"type": "string", "enum": list(EVENT_TYPES)},
-            "actor": {"type": "string"},
-            "at": {"type": "integer"},
-            "item_id": {"type": "string"},
-            "name": {"type": "string"},
-            "summary": {"type": "string"},
-        },
-    },
+    "schema": {"type": "string", "pattern": "^[!-~]*$"},
 }
 
 
@@ -203,7 +73,7 @@ _LIMIT = {
     "schema": {"type": "integer", "minimum": 1, "maximum": 50},
 }
 _LI = [LIST_ID, ITEM_ID, NAME_HEADER]
-_ITEMS = {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Item")}}}
+_ITEMS = _ref("Items")
 
 PATHS: Final[dict[str, Any]] = {
     "/healthz": {"get": _op("Liveness", _ok(200, {"type": "object"}), public=True)},
@@ -235,14 +105,7 @@ PATHS: Final[dict[str, Any]] = {
         "patch": _op(
             "Rename a list (edit)",
             {**_ok(200, _ref("List")), **_errors(400, 401, 403, 404, 413, 422)},
-            body=_json(
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["title"],
-                    "properties": {"title": {"type": "string", "maxLength": 200}},
-                }
-            ),
+            body=_json(_ref("ListPatch")),
             params=_L,
         ),
         "delete": _op(
@@ -264,16 +127,7 @@ PATHS: Final[dict[str, Any]] = {
         "post": _op(
             "Add several items at once, all or none (edit)",
             {**_ok(201, _ITEMS), **_errors(400, 401, 403, 404, 409, 413, 422)},
-            body=_json(
-                {
-                    "type": "object",
-                    "required": ["items"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "items": {"type": "array", "minItems": 1, "items": _ref("NewItem")}
-                    },
-                }
-            ),
+            body=_json(_ref("NewItems")),
             params=_L,
         )
     },
@@ -297,7 +151,7 @@ PATHS: Final[dict[str, Any]] = {
         "post": _op(
             "Move an item before or after another (edit)",
             {**_ok(200, _ref("Item")), **_errors(400, 401, 403, 404, 409, 413, 422)},
-            body=_json({"type": "object", "additionalProperties": False, "properties": _POSITION}),
+            body=_json(_ref("Position")),
             params=_LI,
         )
     },
@@ -305,13 +159,7 @@ PATHS: Final[dict[str, Any]] = {
         "get": _op(
             "Share links (owner)",
             {
-                **_ok(
-                    200,
-                    {
-                        "type": "object",
-                        "properties": {"shares": {"type": "array", "items": _ref("Share")}},
-                    },
-                ),
+                **_ok(200, _ref("Shares")),
                 **_errors(401, 403, 404),
             },
             params=[LIST_ID],
@@ -319,17 +167,7 @@ PATHS: Final[dict[str, Any]] = {
         "post": _op(
             "Create a share link with role edit or view (owner)",
             {**_ok(201, _ref("Share")), **_errors(400, 401, 403, 404, 422)},
-            body=_json(
-                {
-                    "type": "object",
-                    "required": ["role"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "role": {"enum": ["edit", "view"]},
-                        "label": {"type": "string", "maxLength": 80},
-                    },
-                }
-            ),
+            body=_json(_ref("NewShare")),
             params=[LIST_ID],
         ),
     },
@@ -360,13 +198,7 @@ PATHS: Final[dict[str, Any]] = {
         "get": _op(
             "Who did what and when, newest first",
             {
-                **_ok(
-                    200,
-                    {
-                        "type": "object",
-                        "properties": {"activity": {"type": "array", "items": _ref("Event")}},
-                    },
-                ),
+                **_ok(200, _ref("Activity")),
                 **_errors(401, 403, 404, 422),
             },
             params=[
@@ -384,13 +216,7 @@ PATHS: Final[dict[str, Any]] = {
         "get": _op(
             "The unchecked item a name would duplicate (case, ё/е, inflection, word order)",
             {
-                **_ok(
-                    200,
-                    {
-                        "type": "object",
-                        "properties": {"duplicate": {"oneOf": [_ref("Item"), {"type": "null"}]}},
-                    },
-                ),
+                **_ok(200, _ref("DuplicateAnswer")),
                 **_errors(401, 403, 404, 422),
             },
             params=[
@@ -399,7 +225,7 @@ PATHS: Final[dict[str, Any]] = {
                     "name": "name",
                     "in": "query",
                     "required": True,
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "schema": {"type": "string", "minLength": 1, "maxLength": schema.NAME_MAX},
                 },
             ],
         )
@@ -413,14 +239,7 @@ PATHS: Final[dict[str, Any]] = {
         "post": _op(
             "Ingredients for a dish or occasion, from the local model",
             {**_ok(200, _ref("Suggestions")), **_errors(400, 401, 403, 404, 422, 429, 503, 504)},
-            body=_json(
-                {
-                    "type": "object",
-                    "required": ["prompt"],
-                    "additionalProperties": False,
-                    "properties": {"prompt": {"type": "string", "minLength": 1, "maxLength": 200}},
-                }
-            ),
+            body=_json(_ref("PromptBody")),
             params=[LIST_ID, _LIMIT],
             op_id="suggestForPrompt",
         ),
@@ -432,7 +251,7 @@ PATHS: Final[dict[str, Any]] = {
                 "200": {
                     "description": "the list",
                     "content": {
-                        "application/json": {"schema": {"type": "object"}},
+                        "application/json": {"schema": _ref("Export")},
                         "text/plain": {"schema": {"type": "string"}},
                         "text/markdown": {"schema": {"type": "string"}},
                     },
@@ -451,7 +270,7 @@ PATHS: Final[dict[str, Any]] = {
             {**_ok(201, _ITEMS), **_errors(400, 401, 403, 404, 413, 422)},
             body={
                 "content": {
-                    "application/json": {"schema": {"type": "object"}},
+                    "application/json": {"schema": _ref("Export")},
                     "text/plain": {"schema": {"type": "string"}},
                 }
             },
@@ -472,7 +291,7 @@ def document() -> dict[str, Any]:
         },
         "paths": PATHS,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": bodies.components(),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "query": {"type": "apiKey", "in": "query", "name": "token"},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 import time
+import uuid
 from typing import Any, Final
 
 from fractional_indexing import generate_key_between
@@ -25,8 +26,19 @@ ITEMS: Final = "items"
 # The aisle categories are defined once, with the curated item table, in models/categories.py.
 CATEGORIES: Final = SLUGS
 
+# Every limit of a request body, in one place: server/bodies.py declares the bodies with them,
+# /api/openapi.json publishes them, and tests/test_limits.py drives each one against a server.
 NAME_MAX: Final = 200
 TITLE_MAX: Final = 200
+UNIT_MAX: Final = 20
+NOTE_MAX: Final = 1000
+QTY_MAX: Final = 1_000_000
+LABEL_MAX: Final = 80  # a share link's label
+PROMPT_MAX: Final = 200  # a dish or occasion for suggestions
+ACTOR_MAX: Final = 80  # the X-Listok-Name display name
+IMPORT_TEXT_MAX: Final = 200  # id, order and created_by of an imported item
+TOKEN_PATTERN: Final = r"^[A-Za-z0-9_-]{32,128}$"
+MAX_BODY: Final = 1 << 20  # bytes of any request body
 ITEM_FIELDS: Final = (
     "name",
     "qty",
@@ -42,6 +54,14 @@ ITEM_FIELDS: Final = (
 )
 
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
+
+
+def valid_list_id(list_id: str) -> bool:
+    """A list id is a UUID in its canonical lower-case form."""
+    try:
+        return str(uuid.UUID(list_id)) == list_id.lower()
+    except ValueError:
+        return False
 
 
 def now_ms() -> int:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from models.suggest import Suggester
-from server.auth import SocketCaps, Tokens
+from server.auth import Tokens
 from server.fanout import Fanout, open_fanout
+from server.limits import Limits
 from server.metrics import Metrics
 from server.rooms import Rooms
 from server.settings import Settings
@@ -64,7 +65,7 @@ class Services:
         self.writer.on_compaction_due = self.rooms.compact
         self.suggestions = Suggestions(self.store, self.rooms, Suggester.from_env())
         self.rooms.add_listener(self.suggestions.changed)
-        self.sockets = SocketCaps(settings.max_sockets_per_token, settings.max_sockets_per_address)
+        self.limits = Limits(settings)
 
     def _on_commit(self, count: int, seconds: float) -> None:
         # Called on the writer thread; prometheus_client's metrics are thread-safe.

@@ -50,6 +50,18 @@ class Settings:
     # of data_dir/listok.db; the pool holds at most this many connections per process.
     database_url: str = ""
     database_pool_size: int = 8
+    # HTTP API limits per caller (0 turns one off); over a limit: 429 with Retry-After.
+    # New lists per client address per minute (POST /api/lists and PUT of a new id).
+    list_creations_per_minute: int = 60
+    # API requests per second per token (anonymous calls: per address); bursts of rate x burst.
+    requests_per_second: float = 50.0
+    request_burst: float = 4.0
+    # Event streams (SSE) open at once per token and per client address.
+    max_streams_per_token: int = 20
+    max_streams_per_address: int = 100
+    # /metrics: "public", "token" (Authorization: Bearer LISTOK_METRICS_TOKEN) or "off".
+    metrics: str = "public"
+    metrics_token: str = ""
     # Several processes: a redis:// URL carries what each commits to the others (pub/sub; the
     # database stays the log). Needs database_url. Channels and client names use the prefix.
     redis_url: str = ""

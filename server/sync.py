@@ -7,26 +7,18 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 
 from starlette.types import Receive, Scope, Send
 
-from server.auth import Access, AuthError, token_from_scope
+from server.auth import Access, token_from_scope
 from server.connection import CloseFn, Connection
-from server.errors import CloseCode, ListokError, RateLimitError
+from server.errors import CloseCode, ListokError, RateLimitError, UnauthorizedError
 from server.logs import access_log
 from server.protocol import ProtocolError
 from server.rooms import Room
 from server.services import Services
 
 log = logging.getLogger("listok.sync")
-
-
-def valid_list_id(list_id: str) -> bool:
-    try:
-        return str(uuid.UUID(list_id)) == list_id.lower()
-    except ValueError:
-        return False
 
 
 class TokenBucket:
@@ -93,9 +85,12 @@ async def _session(
     try:
         # The credential first: an unknown list and a bad token get the same answer (4401).
         access = await services.tokens.resolve(token, list_id, "view")
-        with services.sockets.hold(token or "", client[0] if client else "?"):
+        release = services.limits.open_socket(token or "", client[0] if client else "?")
+        try:
             room = await _room(services, list_id, token)
             return await _run(scope, receive, send, services, room, access, rate, close)
+        finally:
+            release()
     except ListokError as exc:  # before joining: a bad credential, or over a socket cap
         services.metrics.rejected.labels(_REASONS.get(exc.close_code, "error")).inc()
         await close(exc.close_code, exc.message)
@@ -108,7 +103,7 @@ async def _room(services: Services, list_id: str, token: str | None) -> Room:
         generation = services.tokens.generation
         room = await services.rooms.get(list_id)
         if room is None:
-            raise AuthError(401, "invalid token")
+            raise UnauthorizedError("invalid token")
         if generation == services.tokens.generation:
             return room
         await services.tokens.resolve(token, list_id, "view")

@@ -6,30 +6,29 @@ import re
 import time
 from typing import Any, Final
 
+import msgspec
 from pycrdt import Doc, Map
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server import schema
-from server.api import (
-    EDITABLE,
+from server import bodies, items, schema
+from server.errors import BadRequestError, TooLargeError, UnprocessableError
+from server.http import (
     actor_of,
     authorize,
     change,
-    json_object,
-    load_doc,
-    parse_text,
-    raw_body,
+    decode,
+    document,
+    read_body,
     room_of,
     services_of,
-    validate_fields,
 )
-from server.errors import ApiError
 
-FORMAT: Final = "listok.list/v1"
+FORMAT: Final = bodies.FORMAT
 NOTE_SEPARATOR: Final = " — "
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _CHECKBOX = re.compile(r"^\[( |x|X)\]\s*")
+_EXTENSIONS: Final = {"json": "json", "text": "txt", "markdown": "md"}
 
 
 def _qty(value: Any) -> str:
@@ -57,22 +56,32 @@ def as_markdown(title: str, items: list[dict[str, Any]]) -> str:
 
 async def export_list(request: Request) -> Response:
     list_id, _ = await authorize(request, "view")
-    doc = await load_doc(services_of(request), list_id)
-    data = schema.list_to_json(list_id, doc)
     fmt = request.query_params.get("format", "json")
+    if fmt not in _EXTENSIONS:
+        raise UnprocessableError("format must be json, text or markdown")
+    doc = await document(request, list_id)
+    data = schema.list_to_json(list_id, doc)
+    # An export is a download, never a page: attachment, and no content sniffing.
+    headers = {
+        "Content-Disposition": f'attachment; filename="list-{list_id}.{_EXTENSIONS[fmt]}"',
+        "X-Content-Type-Options": "nosniff",
+    }
     if fmt == "json":
         body = {"format": FORMAT, "exported_at": int(time.time() * 1000), **data}
-        return JSONResponse(body)
+        return JSONResponse(body, headers=headers)
     if fmt == "text":
-        return Response(as_text(data["items"]), media_type="text/plain")
-    if fmt == "markdown":
-        return Response(as_markdown(data["title"], data["items"]), media_type="text/markdown")
-    raise ApiError(422, "format must be json, text or markdown")
+        return Response(as_text(data["items"]), media_type="text/plain", headers=headers)
+    text = as_markdown(data["title"], data["items"])
+    return Response(text, media_type="text/markdown", headers=headers)
 
 
-def parse_lines(text: str) -> list[dict[str, Any]]:
-    """One item per line; bullets, checkboxes, a leading ✓ and `# headings` are understood."""
-    entries = []
+def parse_lines(text: str, room: int) -> list[dict[str, Any]]:
+    """One item per line; bullets, checkboxes, a leading ✓ and `# headings` are understood.
+
+    Parsing stops with a 413 at the first item past `room` (what the list still holds): a
+    huge paste costs no more than the list can take.
+    """
+    entries: list[dict[str, Any]] = []
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -91,46 +100,28 @@ def parse_lines(text: str) -> list[dict[str, Any]]:
             line, note = line.rsplit(NOTE_SEPARATOR, 1)
         if not line.strip():
             continue
-        fields = parse_text(line)
+        if len(entries) >= room:
+            raise TooLargeError("the list cannot hold this many more items")
+        fields = items.parse_text(line)
+        if len(note.strip()) > schema.NOTE_MAX:
+            raise UnprocessableError(f"note must be at most {schema.NOTE_MAX} characters")
         fields.update(note=note.strip(), checked=checked)
-        entries.append(validate_fields(fields))
-    if not entries:
-        raise ApiError(422, "no items found in the text")
-    return entries
-
-
-def parse_export(data: dict[str, Any]) -> list[dict[str, Any]]:
-    if data.get("format") != FORMAT:
-        raise ApiError(422, f"format must be {FORMAT!r}")
-    raw = data.get("items")
-    if not isinstance(raw, list):
-        raise ApiError(422, "items must be an array")
-    entries = []
-    for item in raw:
-        if not isinstance(item, dict):
-            raise ApiError(422, "each item must be a JSON object")
-        fields = validate_fields({k: item[k] for k in EDITABLE if k in item})
-        if "name" not in fields:
-            raise ApiError(422, "each item needs a name")
-        for key in ("id", "order", "created_by"):
-            value = item.get(key)
-            if value is not None and not isinstance(value, str):
-                raise ApiError(422, f"{key} must be a string")
-            if isinstance(value, str):
-                fields[key] = value[:200]
-        for key in ("checked_at", "created_at", "updated_at"):
-            value = item.get(key)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise ApiError(422, f"{key} must be a number or null")
-            fields[key] = value
         entries.append(fields)
+    if not entries:
+        raise UnprocessableError("no items found in the text")
     return entries
+
+
+def parse_export(body: bytes, room: int) -> list[dict[str, Any]]:
+    """A JSON export's items; the item count is checked before any item is looked at."""
+    export = decode(body, bodies.Export)
+    if len(export.items) > room:
+        raise TooLargeError("the list cannot hold this many more items")
+    return [msgspec.structs.asdict(item) for item in export.items]
 
 
 def _import(doc: Doc[Any], entries: list[dict[str, Any]], actor: str) -> list[str]:
-    items = schema.items(doc)
+    listed = schema.items(doc)
     existing = schema.list_items(doc)
     last: str | None = existing[-1]["order"] if existing else None
     keep_orders = not existing  # into an empty list, the export's own order keys are kept
@@ -138,7 +129,7 @@ def _import(doc: Doc[Any], entries: list[dict[str, Any]], actor: str) -> list[st
     ids = []
     for entry in entries:
         item_id = entry.get("id")
-        if not item_id or item_id in items:
+        if not item_id or item_id in listed:
             item_id = schema.new_item_id()
         order = entry.get("order") if keep_orders else None
         if order:
@@ -159,7 +150,7 @@ def _import(doc: Doc[Any], entries: list[dict[str, Any]], actor: str) -> list[st
         fields["checked"] = entry.get("checked", False)
         fields["checked_at"] = entry.get("checked_at") or (now if fields["checked"] else None)
         fields["updated_at"] = entry.get("updated_at") or created_at
-        items[item_id] = Map(fields)
+        listed[item_id] = Map(fields)
         ids.append(item_id)
     return ids
 
@@ -167,22 +158,21 @@ def _import(doc: Doc[Any], entries: list[dict[str, Any]], actor: str) -> list[st
 async def import_list(request: Request) -> JSONResponse:
     """`POST /api/lists/{id}/import`: a JSON export, or text with one item per line."""
     list_id, access = await authorize(request, "edit")
-    body = await raw_body(request)
+    body = await read_body(request)
+    room = await room_of(request, list_id)
+    space = services_of(request).settings.max_items - len(schema.items(room.doc))
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
-        entries = parse_export(json_object(body))
+        entries = parse_export(body, space)
     else:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ApiError(400, "text must be UTF-8") from exc
-        entries = parse_lines(text)
-    room = await room_of(request, list_id)
-    limit = services_of(request).settings.max_items
-    if len(schema.items(room.doc)) + len(entries) > limit:
-        raise ApiError(413, f"a list holds at most {limit} items")
+            raise BadRequestError("text must be UTF-8") from exc
+        entries = parse_lines(text, space)
+    items.check_room(room.doc, len(entries), services_of(request).settings.max_items)
     actor = actor_of(request, access)
     ids = await change(request, room, access, lambda doc: _import(doc, entries, actor))
-    items = schema.items(room.doc)
-    added = [schema.item_to_json(item_id, items[item_id]) for item_id in ids]
+    listed = schema.items(room.doc)
+    added = [schema.item_to_json(item_id, listed[item_id]) for item_id in ids]
     return JSONResponse({"items": added}, status_code=201)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 import httpx
@@ -33,7 +34,7 @@ def test_create_and_read_list(live_server: ServerProcess) -> None:
 
 def test_put_list_is_idempotent_with_its_token(live_server: ServerProcess) -> None:
     list_id = str(uuid.uuid4())
-    token = "t" * 43
+    token = secrets.token_urlsafe(32)
     first = httpx.put(
         f"{live_server.url}/api/lists/{list_id}", json={"title": "Offline", "token": token}
     )
@@ -60,10 +61,16 @@ def test_tokens_are_required_and_checked(live_server: ServerProcess) -> None:
 
 def test_errors_are_json(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    for path in ("/api/lists/not-a-uuid", f"/api/lists/{uuid.uuid4()}"):
-        response = httpx.get(live_server.url + path, headers=live_server.auth(list_id))
-        assert response.status_code == 404
-        assert response.json() == {"ok": False, "error": "no such list", "status": 404}
+    response = httpx.get(
+        live_server.url + "/api/lists/not-a-uuid", headers=live_server.auth(list_id)
+    )
+    assert response.status_code == 404
+    assert response.json() == {"ok": False, "error": "no such list", "status": 404}
+    # Another list's token on an unknown id: the credential is checked first (no oracle).
+    response = httpx.get(
+        f"{live_server.url}/api/lists/{uuid.uuid4()}", headers=live_server.auth(list_id)
+    )
+    assert response.json() == {"ok": False, "error": "invalid token", "status": 401}
     bad = httpx.post(f"{live_server.url}/api/lists", content=b"{nope")
     assert bad.status_code == 400 and bad.json()["ok"] is False
     assert httpx.post(f"{live_server.url}/api/lists", json={"title": 5}).status_code == 422
@@ -172,7 +179,8 @@ def test_rename_and_delete_list(live_server: ServerProcess) -> None:
     renamed = live_server.api("PATCH", "", list_id, json={"title": "New"})
     assert renamed.status_code == 200 and renamed.json()["title"] == "New"
     assert live_server.api("DELETE", "", list_id).status_code == 204
-    assert live_server.api("GET", "", list_id).status_code == 404
+    # Its tokens find nothing now: the same answer as any unknown token.
+    assert live_server.api("GET", "", list_id).status_code == 401
 
 
 async def test_api_write_reaches_a_live_client(live_server: ServerProcess) -> None:

@@ -14,9 +14,9 @@ import pytest
 from pycrdt import Doc
 
 from server import schema
-from server.auth import Access, AuthError, Tokens, new_share_id, new_token, token_hash
+from server.auth import Access, Tokens, new_share_id, new_token, token_hash
 from server.connection import Connection
-from server.errors import NotFoundError
+from server.errors import NotFoundError, UnauthorizedError
 from server.protocol import (
     SyncType,
     decode_awareness,
@@ -288,9 +288,9 @@ async def test_a_lookup_that_overlaps_a_revocation_is_not_trusted(tmp_path: Path
         await h.writer.run(lambda s: s.revoke_share(list_id, share.share_id, schema.now_ms()))
         tokens.forget()
         release.set()
-        with pytest.raises(AuthError):
+        with pytest.raises(UnauthorizedError):
             await lookup
-        with pytest.raises(AuthError):
+        with pytest.raises(UnauthorizedError):
             await tokens.resolve(token, list_id, "view")
 
 
@@ -301,7 +301,7 @@ async def test_a_failed_lookup_is_not_cached(tmp_path: Path) -> None:
         tokens = Tokens(h.store)
         token = new_token()
         list_id = str(uuid.uuid4())
-        with pytest.raises(AuthError):
+        with pytest.raises(UnauthorizedError):
             await tokens.resolve(token, list_id, "view")
         owner = Share(new_share_id(), list_id, "owner", "owner", schema.now_ms())
         update = schema.new_list_update("Later", schema.now_ms())

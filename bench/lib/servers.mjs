@@ -83,7 +83,10 @@ export async function startServer (name, { logFile, extraEnv = {}, dataDir = nul
   // Listok's suggestion model (a GGUF of about 1 GB, loaded in a thread at startup when one is
   // cached) is off unless LISTOK_MODEL is set: these benchmarks measure sync, and the model's
   // memory would swamp kB/connection
-  const defaults = spec.kind === 'listok' ? { LISTOK_MODEL: spec.model ? modelPath() : 'none' } : {}
+  // The per-caller HTTP limits (issue 9) are off too: every bench client comes from one address.
+  const defaults = spec.kind === 'listok'
+    ? { LISTOK_MODEL: spec.model ? modelPath() : 'none', LISTOK_LIST_CREATIONS_PER_MINUTE: '0', LISTOK_REQUESTS_PER_SECOND: '0' }
+    : {}
   const child = spawn(cmd, args, {
     env: { ...defaults, ...process.env, ...env, ...spec.env, ...extraEnv },
     stdio: ['ignore', log, log]

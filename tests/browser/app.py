@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -62,7 +63,12 @@ def expect_state(page: Page, state: str, timeout: float = 15_000) -> None:
 
 
 def wait_service_worker(page: Page) -> None:
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    # Polled with evaluate: wait_for_function evaluates a string in the page, which the
+    # server's CSP (script-src 'self', no unsafe-eval) refuses.
+    deadline = time.monotonic() + 30
+    while not page.evaluate("() => Boolean(navigator.serviceWorker?.controller)"):
+        assert time.monotonic() < deadline, "no service worker took control of the page"
+        page.wait_for_timeout(50)
 
 
 def token_of(page: Page, list_id: str) -> str | None:
