@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -357,3 +359,121 @@ def test_redis_without_a_database_url_is_refused_with_a_reason(tmp_path: Path) -
     )
     assert result.returncode != 0
     assert "LISTOK_DATABASE_URL" in result.stderr
+
+
+class WorkersProcess(ServerProcess):
+    """`listok serve --workers N`: one supervisor, N worker processes on one port."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str], workers: int) -> None:
+        super().__init__(data_dir, env)
+        self.workers = workers
+
+    def start(self, timeout: float = 30.0) -> WorkersProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "LISTOK_LOG_LEVEL": "info", "LISTOK_MODEL": "off", **self.env}
+        command = [sys.executable, "-m", "server.cli", "serve", "--port", "0"]
+        command += ["--data-dir", str(self.data_dir), "--workers", str(self.workers)]
+        self.proc = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self.log_path.open("a"),
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            if line.startswith("listok listening on "):
+                self.url = line.split()[-1]
+                return self
+        raise AssertionError(f"listok serve --workers did not start: {self.log()}")
+
+    def children(self) -> list[int]:
+        assert self.proc is not None
+        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+
+async def test_serve_workers_runs_n_processes_that_share_every_list(
+    tmp_path: Path, pg_url: str, redis_prefix: str, node_clients: Callable[[], Any]
+) -> None:
+    env = {
+        "LISTOK_DATABASE_URL": pg_url,
+        "LISTOK_REDIS_URL": REDIS_TEST_URL,
+        "LISTOK_REDIS_PREFIX": redis_prefix,
+        "LISTOK_REQUESTS_PER_SECOND": "0",
+    }
+    server = WorkersProcess(tmp_path / "w", env, workers=2)
+    server.start()
+    try:
+        await wait_for(lambda: _healthy(server.url), 30, "a worker answers")
+        # Workers spawn a multiprocessing resource tracker too: count the ones that serve.
+        await wait_for(lambda: len(_workers(server)) == 2, 30, "two workers")
+        list_id = server.create_list()
+        clients: list[NodeClient] = [await node_clients() for _ in range(4)]
+        for client in clients:  # the kernel spreads the connections over the workers
+            await client.connect(server, list_id)
+        for client in clients:
+            await client.wait_synced()
+        for n, client in enumerate(clients):
+            await add_item(client, f"from client {n}")
+        want = {f"from client {n}" for n in range(4)}
+
+        async def converged() -> bool:
+            return all([await _has(c, want) for c in clients])
+
+        await wait_for(converged, 20, "every client, whichever worker it is on, has every item")
+        # A worker killed outright is replaced; its clients reconnect and carry on.
+        victim = _workers(server)[0]
+        os.kill(victim, signal.SIGKILL)
+        await wait_for(
+            lambda: victim not in _workers(server) and len(_workers(server)) == 2,
+            30,
+            "the supervisor replaces the killed worker",
+        )
+        await add_item(clients[0], "after the kill")
+
+        async def all_after() -> bool:
+            return all([await _has(c, want | {"after the kill"}) for c in clients])
+
+        await wait_for(all_after, 30, "clients converge after a worker died")
+    finally:
+        server.stop()
+    assert server.proc is not None and server.proc.returncode == 0
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _workers(server: WorkersProcess) -> list[int]:
+    """The supervisor's children that run a Listok worker (not multiprocessing's tracker)."""
+    pids = []
+    for pid in server.children():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"resource_tracker" not in cmdline:
+            pids.append(pid)
+    return pids
+
+
+def test_workers_without_the_shared_services_are_refused(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--port", "0", "--workers", "2"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "LISTOK_DATA_DIR": str(tmp_path), "LISTOK_MODEL": "off"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "--workers" in result.stderr and "LISTOK_REDIS_URL" in result.stderr
