@@ -76,6 +76,7 @@ def serve_workers(settings: Settings, workers: int) -> None:
     host, port = sock.getsockname()[:2]
     os.environ.update(
         {
+            "LISTOK_WORKERS": "1",  # what each worker is
             "LISTOK_HOST": settings.host,
             "LISTOK_PORT": str(port),
             "LISTOK_DATA_DIR": str(settings.data_dir),
@@ -191,8 +192,8 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="processes on this port (needs LISTOK_DATABASE_URL and LISTOK_REDIS_URL)",
+        help="processes on this port, LISTOK_WORKERS (more than 1 needs LISTOK_DATABASE_URL"
+        " and LISTOK_REDIS_URL)",
     )
     suggest = commands.add_parser("suggest", help="print suggestions for a list")
     suggest.add_argument("list_id")
@@ -216,10 +217,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_export(settings, args.list_id.lower(), args.format))
     if args.command == "serve":
         settings = Settings.from_env(
-            host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            log_level=args.log_level,
+            workers=args.workers,
         )
         configure_logging(settings.log_level, settings.log_format)
-        serve(settings, max(1, args.workers))
+        serve(settings, max(1, settings.workers))
 
 
 if __name__ == "__main__":

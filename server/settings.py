@@ -66,6 +66,8 @@ class Settings:
     # database stays the log). Needs database_url. Channels and client names use the prefix.
     redis_url: str = ""
     redis_prefix: str = "listok:"
+    # Processes `listok serve` runs on its port (more than 1 needs database_url and redis_url).
+    workers: int = 1
 
     @property
     def db_path(self) -> Path:
