@@ -7,7 +7,7 @@ PORT   ?= 8000
 DATA   ?= ./data
 
 .PHONY: run test lint install llm node-deps client chromium model clean help \
-	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile
+	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile bench-scaleout
 
 # llama-cpp-python compiles llama.cpp (about 8 minutes on 2 cores, cached by pip afterwards).
 # The default build uses -march=native, whose AMX kernels crash here (docs/suggestions.md).
@@ -97,6 +97,10 @@ bench-model: bench-deps
 
 bench-profile: bench-deps
 	node bench/run.mjs --profiles T --servers listok --pyspy $(BENCH_ARGS)
+
+# Scale-out (issue 10): SQLite, PostgreSQL, 2 processes on PostgreSQL + Redis; cross-process fan-out.
+bench-scaleout: bench-deps
+	node bench/scaleout.mjs $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules client/node_modules client/dist bench/node_modules
