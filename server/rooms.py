@@ -31,6 +31,7 @@ from server.fanout import Fanout, Kind, Message, Origin
 from server.metrics import Metrics
 from server.presence import Presence
 from server.protocol import (
+    AwarenessEntry,
     MessageType,
     ProtocolError,
     SyncType,
@@ -49,6 +50,8 @@ from store.replay import apply_history, merge
 log = logging.getLogger("listok.rooms")
 
 EMPTY_UPDATE = b"\x00\x00"
+# A remote client's presence not renewed for this long is dropped (clients renew every 15 s).
+REMOTE_PRESENCE_TTL = 45.0
 T = TypeVar("T")
 
 __all__ = ["Connection", "Presence", "QuotaError", "Room", "Rooms", "apply_history", "merge"]
@@ -120,7 +123,8 @@ class Room:
         # through the follower (None with one process: nothing of this runs).
         self.fanout = fanout
         self.follower: Follower | None = None
-        self._remote_peers: dict[tuple[str, int], Connection] = {}
+        # Remote clients' presence: (node, client id) -> (pseudo-connection, last renewed).
+        self._remote_peers: dict[tuple[str, int], tuple[Connection, float]] = {}
         # Called after a remote revocation or deletion: drop cached token lookups here too.
         self.on_remote_access: Callable[[Room, bool], None] | None = None
 
@@ -146,6 +150,7 @@ class Room:
     # -- connections ---------------------------------------------------------------------
 
     def join(self, conn: Connection) -> None:
+        self._expire_remote_presence()
         self.conns.add(conn)
         conn.start()
         conn.send(encode_sync(SyncType.STEP1, self.doc.get_state()))
@@ -397,7 +402,9 @@ class Room:
             # Events of a remote change were recorded where it was made; the recorder keeps
             # only its name index current.
             self.recorder.take()
-        self.size += len(update)
+        # Not added to self.size: the quota of a list is counted by the processes that write to
+        # it, and only a process's own compaction resets its count; counting traffic it merely
+        # relays would refuse a writer here long after the list was folded elsewhere.
         self._broadcast(encode_sync(SyncType.UPDATE, update), exclude=None)
 
     def remote_presence(self, node: str, awareness: bytes, removed: bool) -> None:
@@ -411,20 +418,42 @@ class Room:
         except ProtocolError:
             log.error("list %s: malformed remote presence from %s", self.list_id, node)
             return
-        accepted = []
+        accepted = self._expire_remote_presence(broadcast=False)
+        now = time.monotonic()
         for entry in entries:
             key = (node, entry[0])
-            peer = self._remote_peers.get(key)
-            if peer is None:
+            held = self._remote_peers.get(key)
+            if held is None:
                 if entry[2].strip() == "null":
                     continue  # nothing of that client is shown here
-                peer = self._remote_peers[key] = Connection(_no_send, _no_close, label=node)
+                held = (Connection(_no_send, _no_close, label=node), now)
+            peer = held[0]
+            self._remote_peers[key] = (peer, now)
             accepted += self.presence.apply(peer, [entry])
             if removed or entry[2].strip() == "null":
                 self.presence.remove(peer)
                 del self._remote_peers[key]
         if accepted:
             self._broadcast(encode_awareness(encode_awareness_update(accepted)), exclude=None)
+
+    def _expire_remote_presence(self, *, broadcast: bool = True) -> list[AwarenessEntry]:
+        """Drop remote clients not renewed for REMOTE_PRESENCE_TTL (their process may be dead).
+
+        Clients renew their state every 15 s, so a live one is never dropped; a process killed
+        outright never sends its clients' removals, and without this they would be shown to
+        every joiner here for as long as the list stays loaded.
+        """
+        if not self._remote_peers:
+            return []
+        stale = time.monotonic() - REMOTE_PRESENCE_TTL
+        gone: list[AwarenessEntry] = []
+        for key, (peer, renewed) in list(self._remote_peers.items()):
+            if renewed < stale:
+                gone += self.presence.remove(peer)
+                del self._remote_peers[key]
+        if gone and broadcast:
+            self._broadcast(encode_awareness(encode_awareness_update(gone)), exclude=None)
+        return gone
 
     def remote_revoked(self, share_ids: set[str]) -> None:
         if self.on_remote_access is not None:
