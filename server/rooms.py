@@ -289,8 +289,12 @@ class Room:
     def _publish_update(
         self, update: bytes, origin: Origin, fut: asyncio.Future[int | None]
     ) -> None:
-        """A committed update goes to the other processes (never one that did not commit)."""
-        if self.failed or _failed(fut):
+        """A committed update goes to the other processes (never one that did not commit).
+
+        Even from a room that failed since: what committed is in the store, and the others
+        would otherwise learn of it only at their next gap.
+        """
+        if _failed(fut):
             return
         seq = fut.result() or 0
         self._publish(Message(Kind.UPDATE, self.list_id, seq=seq, payload=update, origin=origin))
