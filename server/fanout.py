@@ -218,6 +218,8 @@ class Fanout:
         self.published = 0
         self.received = 0
         self._outgoing: asyncio.Queue[Message] | None = None
+        # What the sender takes from the posted queue at once (one Redis round trip under load).
+        self.post_batch = 128
         self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -274,13 +276,21 @@ class Fanout:
 
     async def _send_posted(self, queue: asyncio.Queue[Message]) -> None:
         while True:
-            message = await queue.get()
+            batch = [await queue.get()]
+            while len(batch) < self.post_batch and not queue.empty():
+                batch.append(queue.get_nowait())
             try:
-                await self._send(message)
+                await self._send_many(batch)
             except Exception:
-                log.exception("fan-out: sending a %s message failed", message.kind.value)
+                log.exception("fan-out: sending %d posted messages failed", len(batch))
             finally:
-                queue.task_done()
+                for _ in batch:
+                    queue.task_done()
+
+    async def _send_many(self, messages: list[Message]) -> None:
+        """Send in order; an implementation may send them in one round trip."""
+        for message in messages:
+            await self._send(message)
 
     async def _stop_sender(self, timeout: float = 1.0) -> None:
         """Send what is still posted (bounded), then stop the sender."""
@@ -564,6 +574,24 @@ class RedisFanout(Fanout):
         except Exception as exc:
             log.warning("fan-out: publish failed (%s); kept for retry", exc)
             self._keep(message)
+            self._schedule_flush()
+
+    async def _send_many(self, messages: list[Message]) -> None:
+        if len(messages) == 1:
+            await self._send(messages[0])
+            return
+        pipe = self._pub.pipeline(transaction=False)
+        for message in messages:
+            channel = self._all if message.kind is Kind.TOKENS else self.channel(message.list_id)
+            pipe.publish(channel, encode(message))
+        try:
+            await pipe.execute()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("fan-out: publishing %d failed (%s); kept for retry", len(messages), exc)
+            for message in messages:
+                self._keep(message)
             self._schedule_flush()
 
     def _keep(self, message: Message) -> None:
