@@ -125,6 +125,7 @@ class Room:
         self.follower: Follower | None = None
         # Remote clients' presence: (node, client id) -> (pseudo-connection, last renewed).
         self._remote_peers: dict[tuple[str, int], tuple[Connection, float]] = {}
+        self._relay: list[bytes] = []  # remote updates applied, to broadcast at the next tick
         # Called after a remote revocation or deletion: drop cached token lookups here too.
         self.on_remote_access: Callable[[Room, bool], None] | None = None
 
@@ -409,7 +410,18 @@ class Room:
         # Not added to self.size: the quota of a list is counted by the processes that write to
         # it, and only a process's own compaction resets its count; counting traffic it merely
         # relays would refuse a writer here long after the list was folded elsewhere.
-        self._broadcast(encode_sync(SyncType.UPDATE, update), exclude=None)
+        # Relayed once per loop tick: what arrived together leaves as one merged frame.
+        if not self._relay:
+            asyncio.get_running_loop().call_soon(self._flush_relay)
+        self._relay.append(update)
+
+    def _flush_relay(self) -> None:
+        updates, self._relay = self._relay, []
+        if not updates or self.failed:
+            return
+        merged = merge(updates)
+        for update in [merged] if merged is not None else updates:
+            self._broadcast(encode_sync(SyncType.UPDATE, update), exclude=None)
 
     def remote_presence(self, node: str, awareness: bytes, removed: bool) -> None:
         """Awareness states of another process's clients, shown to local sockets.
