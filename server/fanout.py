@@ -437,6 +437,10 @@ class RedisFanout(Fanout):
             socket_connect_timeout=2,
             socket_keepalive=True,
             health_check_interval=10,
+            # No CLIENT SETINFO at connect: Redis before 7.2 answers it with an error, which
+            # redis-py swallows in its handshake but which was once seen surfacing in a
+            # pipelined publish under load (a publish kept for retry, then a catch-up).
+            driver_info=None,
         )
 
     async def start(self) -> None:
