@@ -220,6 +220,7 @@ class Fanout:
         self._outgoing: asyncio.Queue[Message] | None = None
         # What the sender takes from the posted queue at once (one Redis round trip under load).
         self.post_batch = 128
+        self._closed = False
         self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -258,6 +259,8 @@ class Fanout:
         One task sends what is posted, in posting order, so a list's updates leave in the
         order they were committed (out of order they would only cost a catch-up).
         """
+        if self._closed:
+            return  # shutting down: a socket leaving after the fan-out stopped
         message = self._stamp(message)
         if self._outgoing is None:
             self._outgoing = asyncio.Queue()
@@ -294,6 +297,7 @@ class Fanout:
 
     async def _stop_sender(self, timeout: float = 1.0) -> None:
         """Send what is still posted (bounded), then stop the sender."""
+        self._closed = True
         if self._outgoing is not None and self._sender is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outgoing.join(), timeout)
