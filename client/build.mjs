@@ -2,7 +2,8 @@
 // (drawn here, no image tools needed) and the service worker that caches the app shell.
 import * as esbuild from 'esbuild'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deflateSync } from 'node:zlib'
@@ -11,17 +12,21 @@ const root = dirname(fileURLToPath(import.meta.url))
 const src = join(root, 'src')
 const dist = join(root, 'dist')
 
-// src/lib/parse.js and src/lib/categories.js are written separately; until they exist the
-// app builds against an empty stand-in and treats the typed text as the item's name.
-const optionalModules = {
-  name: 'optional-modules',
-  setup (build) {
-    build.onResolve({ filter: /^listok:(parse|categories)$/ }, (args) => {
-      const file = join(src, 'lib', `${args.path.slice('listok:'.length)}.js`)
-      return { path: existsSync(file) ? file : join(src, 'lib', 'empty.js') }
-    })
-  }
+// The word-form / category / brand table the text modules read offline (src/lib/data/
+// text-tables.json) is generated from models/data by `python -m models.forms` (pymorphy3).
+// It is committed; rebuild it here when an input is newer and the project's Python is there.
+function textTables () {
+  const out = join(src, 'lib', 'data', 'text-tables.json')
+  const project = join(root, '..')
+  const inputs = ['categories.json', 'brands.json', 'dishes.json', 'units.json', 'variants.json', 'grocery_words.txt']
+    .map((f) => join(project, 'models', 'data', f)).concat([join(project, 'models', 'forms.py')])
+  const python = [join(project, '.venv', 'bin', 'python'), 'python3'].find((p) => p === 'python3' || existsSync(p))
+  const newest = Math.max(...inputs.filter(existsSync).map((f) => statSync(f).mtimeMs))
+  if (existsSync(out) && statSync(out).mtimeMs >= newest) return
+  const run = spawnSync(python, ['-m', 'models.forms'], { cwd: project, stdio: 'inherit' })
+  if (run.status !== 0 && !existsSync(out)) throw new Error('text tables: `python -m models.forms` failed')
 }
+textTables()
 
 rmSync(dist, { recursive: true, force: true })
 mkdirSync(join(dist, 'assets'), { recursive: true })
@@ -38,7 +43,7 @@ const result = await esbuild.build({
   loader: { '.json': 'json' },
   metafile: true,
   legalComments: 'none',
-  plugins: [optionalModules],
+  charset: 'utf8', // the text tables are Cyrillic: \uXXXX escapes would triple them
   logLevel: 'warning'
 })
 

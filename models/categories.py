@@ -16,6 +16,7 @@ from typing import Any
 from models.text import Lang, is_cyrillic, morph, normalize
 
 DATA = Path(__file__).parent / "data" / "categories.json"
+BRANDS = Path(__file__).parent / "data" / "brands.json"
 
 SLUGS: tuple[str, ...] = (
     "produce",
@@ -42,6 +43,10 @@ _MARKERS = {
     "tinned": "pantry",
     "консервированный": "pantry",
 }
+# Canned goods are pantry whatever is in the can ("3 cans of tomatoes", "tuna 4 tins"); drinks,
+# household and the rest keep their own aisle (a can of beer, a jar of face cream).
+_CANNED_UNITS = frozenset({"can", "jar"})
+_CANNED_FROM = frozenset({"produce", "meat", "fish", "dairy", "frozen"})
 # Words after which the rest of a name only qualifies it ("губки для посуды", "food for cats").
 _QUALIFIERS = frozenset(
     {"для", "с", "со", "без", "в", "из", "на", "от", "по", "for", "with", "without", "in", "from"}
@@ -107,9 +112,31 @@ def conflicts() -> list[tuple[str, list[str]]]:
     return sorted((key, sorted(slugs)) for key, slugs in seen.items() if len(slugs) > 1)
 
 
+@cache
+def brands() -> dict[str, str]:
+    """normalized brand name -> slug (models/data/brands.json)."""
+    raw: dict[str, Any] = json.loads(BRANDS.read_text(encoding="utf-8"))
+    result: dict[str, str] = {}
+    for slug, langs in raw["brands"].items():
+        for names in langs.values():
+            for name in names:
+                key = normalize(name)
+                if key:
+                    result.setdefault(key, slug)
+    return result
+
+
 @lru_cache(maxsize=4096)
-def categorize(name: str) -> str:
-    """The category slug for an item name; "other" when nothing matches."""
+def categorize(name: str, unit: str | None = None) -> str:
+    """The category slug for an item name (and its unit, when parsed); "other" when nothing
+    matches. A can or a jar of produce, meat, fish, dairy or frozen food is pantry."""
+    slug = _categorize(name)
+    if unit in _CANNED_UNITS and slug in _CANNED_FROM:
+        return "pantry"
+    return slug
+
+
+def _categorize(name: str) -> str:
     key = normalize(name)
     known = table()
     if key in known:
@@ -121,6 +148,10 @@ def categorize(name: str) -> str:
     reordered = table_by_words().get(" ".join(sorted(words)))
     if reordered is not None:
         return reordered
+    known_brands = brands()
+    for phrase in _subphrases_plain(words):
+        if phrase in known_brands:
+            return known_brands[phrase]
     for phrase in _candidates(words):
         if phrase in known:
             return known[phrase]
@@ -132,6 +163,12 @@ def _candidates(words: list[str]) -> list[str]:
     head = _head(words)
     ordered = _subphrases(head) + _subphrases(words)
     return list(dict.fromkeys(ordered))
+
+
+def _subphrases_plain(words: list[str]) -> list[str]:
+    """Contiguous sub-phrases, longest first, leftmost first (for brands)."""
+    n = len(words)
+    return [" ".join(words[i : i + size]) for size in range(n, 0, -1) for i in range(n - size + 1)]
 
 
 def _head(words: list[str]) -> list[str]:

@@ -43,6 +43,7 @@ class ListRecord:
     lang: Lang
     entries: Sequence[Entry] = ()
     title: str = ""
+    people: int = 1  # distinct people who added or bought items (for `together`'s threshold)
 
     def open_names(self) -> list[str]:
         return [e.name for e in self.entries if e.open]
@@ -92,7 +93,7 @@ _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 @dataclass(frozen=True, slots=True)
 class Suggestion:
     name: str
-    source: Literal["history", "together", "model"]
+    source: Literal["history", "together", "model", "dish"]
     reason: str
     score: float
     # Set when the suggestion is a checked item still in the document: accepting it means
@@ -109,6 +110,9 @@ class Suggestion:
         }
         if self.item_id:
             out["item_id"] = self.item_id
+        for key in ("qty", "unit"):
+            if self.extra.get(key) is not None:
+                out[key] = self.extra[key]
         return out
 
 

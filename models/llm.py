@@ -64,7 +64,7 @@ class State(enum.Enum):
 class ModelConfig:
     path: Path | None
     n_ctx: int = 1024
-    n_threads: int = field(default_factory=lambda: _default_threads())
+    n_threads: int = field(default_factory=lambda: default_threads())
     max_queue: int = 4
     timeout_s: float = 20.0
     max_tokens: int = 40
@@ -75,26 +75,15 @@ class ModelConfig:
     # False avoids llama.cpp's repacked weight buffers (the AMX path that crashes builds
     # made with -march=native here); True is faster on a portable AVX2 build.
     repack: bool = True
-
-    @classmethod
-    def from_env(cls, path: Path | None) -> ModelConfig:
-        env = os.environ
-        return cls(
-            path=path,
-            n_threads=int(env.get("LISTOK_MODEL_THREADS", "0")) or _default_threads(),
-            timeout_s=float(env.get("LISTOK_MODEL_TIMEOUT", "20")),
-            max_queue=int(env.get("LISTOK_MODEL_QUEUE", "4")),
-            probe=env.get("LISTOK_MODEL_PROBE", "1") != "0",
-            repack=env.get("LISTOK_MODEL_REPACK", "1") != "0",
-        )
+    # The model thread's nice value: the sync keeps the CPU (docs/decisions/model-thread-niced.md).
+    nice: int = 10
 
 
-def _lower_priority() -> None:
+def _lower_priority(nice: int) -> None:
     """Let the sync win the CPU: this thread (and llama.cpp's threads it starts) run niced.
 
     Linux applies setpriority to one thread when given its native id; elsewhere it is a no-op.
     """
-    nice = int(os.environ.get("LISTOK_MODEL_NICE", "10"))
     if nice and hasattr(os, "setpriority"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
@@ -102,7 +91,7 @@ def _lower_priority() -> None:
             log.info("model thread keeps normal priority: %s", exc)
 
 
-def _default_threads() -> int:
+def default_threads() -> int:
     """Leave one core to the event loop (sync fan-out), use up to 4 for the model."""
     return max(1, min((os.cpu_count() or 2) - 1, 4))
 
@@ -201,7 +190,7 @@ class ModelEngine:
         return await asyncio.to_thread(self.wait_ready, timeout)
 
     def _run(self) -> None:
-        _lower_priority()
+        _lower_priority(self.config.nice)
         self._load()
         while True:
             job = self._jobs.get()
@@ -463,7 +452,7 @@ def _load_llama(path: Path, config: ModelConfig, progress: Callable[[float], Non
         lib.llama_model_default_params = base
         for m, original in zip(quiet, saved, strict=True):
             m.suppress_stdout_stderr = original
-    llama._listok_progress_callback = callback  # type: ignore[attr-defined]  # keep it alive
+    llama._listok_progress_callback = callback  # type: ignore[attr-defined,unused-ignore]
     return llama
 
 

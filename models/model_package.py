@@ -187,9 +187,11 @@ def ensure_default_model(package: ModelPackage = DEFAULT) -> Path | None:
     return target
 
 
-def resolve_model_path() -> Path | None:
-    """`LISTOK_MODEL` if set (empty or "none" disables the model), else the default package."""
-    configured = os.environ.get(MODEL_ENV)
+def resolve_model_path(configured: str | None = None) -> Path | None:
+    """The configured model (the `model` setting, LISTOK_MODEL: "none"/"off" disables it), else
+    the default package. With no argument, LISTOK_MODEL is read (the standalone tools)."""
+    if configured is None:
+        configured = os.environ.get(MODEL_ENV)
     if configured is not None:
         if configured.strip().lower() in ("", "none", "off"):
             return None

@@ -49,6 +49,11 @@ class Vocabulary:
     of: frozenset[str]
     separators: frozenset[str]
     bare_unit_blockers: frozenset[str]
+    pair_units: frozenset[str]
+    vague: frozenset[str]
+    sizes: frozenset[str]
+    multipacks: frozenset[str]
+    compound: dict[str, str]
 
 
 @cache
@@ -66,6 +71,11 @@ def vocabulary() -> Vocabulary:
         of=frozenset(raw["of"]),
         separators=frozenset(raw["separators"]),
         bare_unit_blockers=frozenset(raw["bare_unit_blockers"]),
+        pair_units=frozenset(raw["pair_units"]),
+        vague=frozenset(raw["vague"]),
+        sizes=frozenset(raw["sizes"]),
+        multipacks=frozenset(raw["multipacks"]),
+        compound={str(k): str(v) for k, v in raw["compound"].items()},
     )
 
 
@@ -80,20 +90,99 @@ def parse_number(token: str) -> float | None:
     return float(token.replace(",", "."))
 
 
+@dataclass(frozen=True)
+class Token:
+    """A word of an entry and where it sits in the text: [start, end) is the word itself,
+    [outer_start, outer_end) adds the brackets or quotes glued to it."""
+
+    text: str
+    start: int
+    end: int
+    outer_start: int
+    outer_end: int
+
+
+_CHUNK = re.compile(r"\S+")
+
+
 def tokenize(text: str) -> list[str]:
     """Split on spaces, peel brackets and trailing commas, split "2kg" / "x4" / "4x"."""
+    return [t.text for t in tokenize_spans(text)]
+
+
+def _unitish(word: str, vocab: Vocabulary) -> bool:
+    """A word that may carry an abbreviation's period: a unit, a count word, "2kg", "x4"."""
+    folded = fold(word)
+    if folded in vocab.units or folded in vocab.counts or folded in vocab.compound:
+        return True
+    return len(_split_glued(word, vocab)) > 1
+
+
+def tokenize_spans(text: str) -> list[Token]:
     vocab = vocabulary()
-    tokens: list[str] = []
-    for chunk in text.split():
-        word = chunk.lstrip(_OPENERS).rstrip(_CLOSERS)
+    chunks = list(_CHUNK.finditer(text))
+    tokens: list[Token] = []
+    for index, chunk in enumerate(chunks):
+        start, end = chunk.start(), chunk.end()
+        core_start = start
+        while core_start < end and text[core_start] in _OPENERS:
+            core_start += 1
+        core_end = end
         trailing = ""
-        if len(word) > 1 and word[-1] in _TRAILING_SEPARATORS:
-            word, trailing = word[:-1], word[-1]
+        last = index == len(chunks) - 1
+        while core_end > core_start:
+            char = text[core_end - 1]
+            if char in _CLOSERS or (char in _TRAILING_SEPARATORS and core_end - core_start > 1):
+                trailing = trailing or (char if char in _TRAILING_SEPARATORS else "")
+                core_end -= 1
+            elif char == "." and core_end - core_start > 1:
+                stem = text[core_start : core_end - 1]
+                if not (last or _unitish(stem.rstrip("."), vocab)):
+                    break
+                core_end -= 1
+            else:
+                break
+        closers_end = core_end
+        while closers_end < end and text[closers_end] in _CLOSERS:
+            closers_end += 1
+        word = text[core_start:core_end]
         if word:
-            tokens.extend(_split_glued(word, vocab))
+            pieces = _split_glued(word, vocab)
+            offset = core_start
+            for number, piece in enumerate(pieces):
+                first, final = number == 0, number == len(pieces) - 1
+                tokens.append(
+                    Token(
+                        piece,
+                        offset,
+                        offset + len(piece),
+                        start if first else offset,
+                        closers_end if final else offset + len(piece),
+                    )
+                )
+                offset += len(piece)
         if trailing:
-            tokens.append(trailing)
-    return tokens
+            tokens.append(Token(trailing, core_end, core_end + 1, core_end, core_end + 1))
+    return _join_compound(tokens, text, vocab)
+
+
+def _join_compound(tokens: list[Token], text: str, vocab: Vocabulary) -> list[Token]:
+    """Two-word units ("fl oz") become one token."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        second = vocab.compound.get(fold(token.text))
+        if second is not None and i + 1 < len(tokens) and fold(tokens[i + 1].text) == second:
+            after = tokens[i + 1]
+            joined = f"{fold(token.text)} {second}"
+            out.append(Token(joined, token.start, after.end, token.outer_start, after.outer_end))
+            i += 2
+            continue
+        out.append(token)
+        i += 1
+    del text
+    return out
 
 
 def _split_glued(word: str, vocab: Vocabulary) -> list[str]:
@@ -118,24 +207,30 @@ def read_amount(folded: list[str], i: int, *, at_start: bool) -> Amount | None:
     """A quantity expression starting at folded[i], or None.
 
     amount := fused | [value] [count] [unit] [times] [of]
-    value  := number | number word | article | half [article]
-    A bare Cyrillic unit ("пачка масла") or count word ("десяток яиц") stands for one.
+    value  := number [fraction] | number word | article | half [article]
+    A bare Cyrillic unit ("пачка масла") or count word ("десяток яиц") stands for one, and so
+    does a bare English unit followed by "of" ("bunch of coriander").
     """
     vocab = vocabulary()
     n = len(folded)
     if i >= n:
         return None
     first = folded[i]
+    after = folded[i + 1] if i + 1 < n else ""
     if first in vocab.fused:
         fused_qty, fused_unit = vocab.fused[first]
         return Amount(fused_qty, fused_unit, _skip(folded, i + 1, vocab.of))
     value: float
     weak = False  # an article or "half" only counts when a count word or unit follows
+    explicit = False  # a number was written ("2 pairs" is a unit, "a pair" is a count)
     number = parse_number(first)
     if number is not None:
-        value, i = number, i + 1
+        value, i, explicit = number, i + 1, True
+        fraction = parse_number(after) if after and ("/" in after or after in _VULGAR) else None
+        if fraction is not None and number.is_integer() and fraction < 1:
+            value, i = number + fraction, i + 1
     elif first in vocab.numbers:
-        value, i = vocab.numbers[first], i + 1
+        value, i, explicit = vocab.numbers[first], i + 1, True
     elif first in vocab.half:
         value, i, weak = 0.5, i + 1, True
         if i < n and folded[i] in vocab.articles:
@@ -144,16 +239,22 @@ def read_amount(folded: list[str], i: int, *, at_start: bool) -> Amount | None:
         value, i, weak = 1.0, i + 1, True
     elif first in vocab.counts or (first in vocab.units and is_cyrillic(first)):
         value = 1.0
-        after = folded[i + 1] if i + 1 < n else ""
         if after in vocab.bare_unit_blockers:
             return None
+    elif first in vocab.units and after in vocab.of:
+        value = 1.0
     else:
         return None
     unit: str | None = None
     if i < n and folded[i] in vocab.counts:
-        value, i, weak = value * vocab.counts[folded[i]], i + 1, False
-        unit = "pcs"
-    if i < n and folded[i] in vocab.units:
+        if explicit and folded[i] in vocab.pair_units:
+            unit = "pair"
+        else:
+            value, unit = value * vocab.counts[folded[i]], "pcs"
+        i, weak = i + 1, False
+    if unit is None and i < n and folded[i] in vocab.units:
+        if not at_start and explicit and value > 1 and folded[i] in vocab.multipacks:
+            return None  # "coke zero 6 pack": the pack size, part of the name
         unit, i, weak = vocab.units[folded[i]], i + 1, False
     if weak and not at_start:
         return None
@@ -166,43 +267,66 @@ def _skip(folded: list[str], i: int, words: frozenset[str]) -> int:
     return i + 1 if i < len(folded) and folded[i] in words else i
 
 
-def _trim(tokens: list[str], folded: list[str]) -> list[str]:
+def _trim(folded: list[str], start: int, end: int) -> tuple[int, int]:
     seps = vocabulary().separators
-    start, end = 0, len(tokens)
     while start < end and folded[start] in seps:
         start += 1
     while end > start and folded[end - 1] in seps:
         end -= 1
-    return tokens[start:end]
+    return start, end
+
+
+@dataclass(frozen=True)
+class Split:
+    start: int  # the name is tokens[start:end]
+    end: int
+    qty: float | None
+    unit: str | None
+    quantity_first: bool
+
+
+def split_tokens(folded: list[str]) -> Split:
+    """Where the name is among the folded tokens, and the amount around it."""
+    n = len(folded)
+    vocab = vocabulary()
+    if n >= 2 and folded[0] in vocab.times and parse_number(folded[1]) is not None:
+        start, end = _trim(folded, 2, n)
+        if start < end:
+            return Split(start, end, parse_number(folded[1]), "pcs", True)
+    vague = 1 if folded and folded[0] in vocab.vague else 0
+    if n >= 2 and folded[0] in vocab.articles and folded[1] in vocab.vague:
+        vague = 2
+    if vague:
+        start, end = _trim(folded, vague, n)
+        if start < end:
+            return Split(start, end, None, None, True)
+    head = read_amount(folded, 0, at_start=True)
+    if head is not None:
+        start, end = _trim(folded, head.end, n)
+        if start < end:
+            return Split(start, end, head.qty, head.unit, True)
+    for at in range(1, n):
+        tail = _read_tail(folded, at)
+        if tail is not None:
+            start, end = _trim(folded, 0, at)
+            if start < end:
+                return Split(start, end, tail[0], tail[1], False)
+    start, end = _trim(folded, 0, n)
+    return Split(start, end, None, None, False)
 
 
 def split_entry(text: str) -> tuple[list[str], float | None, str | None, bool]:
     """(name tokens, qty, unit, quantity came first)."""
     tokens = tokenize(text)
-    folded = [fold(t) for t in tokens]
-    n = len(tokens)
-    vocab = vocabulary()
-    if n >= 2 and folded[0] in vocab.times and parse_number(folded[1]) is not None:
-        name = _trim(tokens[2:], folded[2:])
-        if name:
-            return name, parse_number(folded[1]), "pcs", True
-    head = read_amount(folded, 0, at_start=True)
-    if head is not None:
-        name = _trim(tokens[head.end :], folded[head.end :])
-        if name:
-            return name, head.qty, head.unit, True
-    for start in range(1, n):
-        tail = _read_tail(folded, start)
-        if tail is not None:
-            name = _trim(tokens[:start], folded[:start])
-            if name:
-                return name, tail[0], tail[1], False
-    return _trim(tokens, folded), None, None, False
+    found = split_tokens([fold(t) for t in tokens])
+    return tokens[found.start : found.end], found.qty, found.unit, found.quantity_first
 
 
 def _read_tail(folded: list[str], start: int) -> tuple[float, str] | None:
     vocab = vocabulary()
     n = len(folded)
+    if folded[start - 1] in vocab.sizes:
+        return None  # "подгузники размер 4": a size, not a count
     if folded[start] in vocab.times and start + 2 == n:
         number = parse_number(folded[start + 1])
         return (number, "pcs") if number is not None else None
@@ -215,14 +339,54 @@ def _read_tail(folded: list[str], start: int) -> tuple[float, str] | None:
     return amount.qty, amount.unit
 
 
+_PAIRS = {"(": ")", "[": "]", "{": "}", "«": "»", "“": "”"}
+
+
+def _balanced(name: str) -> str:
+    """Drop a bracket or quote the amount took its partner from: "(2 kg potatoes)"."""
+    changed = True
+    while changed and name:
+        changed = False
+        for opener, closer in _PAIRS.items():
+            if name.endswith(closer) and name.count(closer) > name.count(opener):
+                name, changed = name[:-1].rstrip(), True
+            if name.startswith(opener) and name.count(opener) > name.count(closer):
+                name, changed = name[1:].lstrip(), True
+        for quote in "\"'":
+            if name.count(quote) % 2 and (name.startswith(quote) or name.endswith(quote)):
+                name = name[1:] if name.startswith(quote) else name[:-1]
+                changed = True
+    return name
+
+
+def _slice(text: str, tokens: list[Token], words: list[str]) -> str:
+    """The name as typed between its first and last token (punctuation, quotes and brackets
+    kept), with each token's word replaced by `words`."""
+    first, last = tokens[0], tokens[-1]
+    out: list[str] = []
+    at = first.outer_start
+    for token, word in zip(tokens, words, strict=True):
+        out.append(text[at : token.start])
+        out.append(word)
+        at = token.end
+    out.append(text[at : last.outer_end])
+    return _balanced("".join(out).strip())
+
+
 def parse_entry(text: str) -> Parsed:
     """Parse one free-text entry; an entry without a quantity comes back with qty/unit None."""
-    name_tokens, qty, unit, quantity_first = split_entry(text)
-    raw_name = " ".join(name_tokens) or text.strip()
+    tokens = tokenize_spans(text)
+    found = split_tokens([fold(t.text) for t in tokens])
+    name_tokens = tokens[found.start : found.end]
+    if not name_tokens:
+        stripped = text.strip()
+        return Parsed(stripped, found.qty, found.unit, stripped)
+    words = [t.text for t in name_tokens]
+    raw_name = _slice(text, name_tokens, words)
     name = raw_name
-    if quantity_first and any(is_cyrillic(t) for t in name_tokens):
-        name = " ".join(nominative(name_tokens))
-    return Parsed(name=name, qty=qty, unit=unit, raw_name=raw_name)
+    if found.quantity_first and any(is_cyrillic(w) for w in words):
+        name = _slice(text, name_tokens, nominative(words))
+    return Parsed(name=name, qty=found.qty, unit=found.unit, raw_name=raw_name)
 
 
 def _case_like(word: str, original: str) -> str:

@@ -2,8 +2,11 @@
 
 - `history`: bought on this list before and due again by its usual interval between purchases.
 - `together`: often on other lists that have what this list has. An item counts for this
-  only once it appears on at least `min_lists` lists other than the one asking, so no list
-  ever learns another list's rare items.
+  only once it appears on at least `min_lists` *established* lists other than the one asking,
+  so no list ever learns another list's rare items. A list is established once it is
+  `min_age_days` old, has been shopped on `min_trips` separate trips and has `min_people`
+  people (docs/decisions/together-privacy.md): throwaway lists made to lift a rare item over the
+  threshold do not count.
 
 The engine keeps a small co-occurrence index over all lists, updated one list at a time
 (`update`/`remove`, O(k^2) for a list of k names); a query walks only the rows of the names
@@ -44,6 +47,9 @@ class StatsEngine:
         due_ratio: float = 0.8,
         row_limit: int = 150,
         max_results: int = 30,
+        min_age_days: float = 7.0,
+        min_trips: int = 2,
+        min_people: int = 1,
     ) -> None:
         self._normalize = normalize or default_normalize()
         self.min_lists = min_lists
@@ -51,6 +57,9 @@ class StatsEngine:
         self.due_ratio = due_ratio
         self.row_limit = row_limit
         self.max_results = max_results
+        self.min_age_days = min_age_days
+        self.min_trips = min_trips
+        self.min_people = min_people
         self._lists: dict[str, _Indexed] = {}
         self._count: Counter[str] = Counter()
         self._cooc: defaultdict[str, Counter[str]] = defaultdict(Counter)
@@ -72,9 +81,25 @@ class StatsEngine:
     def key(self, name: str, lang: str | None) -> str:
         return self._normalize(name, lang)
 
-    def update(self, record: ListRecord) -> None:
-        """Add or replace a list's contribution (its most recent distinct names)."""
+    def established(self, record: ListRecord, now_ms: int | None = None) -> bool:
+        """Old enough, shopped on enough trips, by enough people to count for `together`."""
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        if record.people < self.min_people:
+            return False
+        times = [e.added_at for e in record.entries] + [
+            e.checked_at for e in record.entries if e.checked_at is not None
+        ]
+        if not times or now - min(times) < self.min_age_days * DAY_MS:
+            return self.min_age_days <= 0 and self.min_trips <= 0
+        bought = [e.checked_at for e in record.entries if e.checked_at is not None]
+        return len(_trips(bought)) >= self.min_trips
+
+    def update(self, record: ListRecord, now_ms: int | None = None) -> None:
+        """Add or replace a list's contribution (its most recent distinct names); a list that is
+        not established yet contributes nothing."""
         self.remove(record.list_id)
+        if not self.established(record, now_ms):
+            return
         forms: dict[str, str] = {}
         for entry in sorted(record.entries, key=_last_seen, reverse=True):
             k = self.key(entry.name, record.lang)

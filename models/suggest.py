@@ -7,10 +7,14 @@
     result = await suggester.for_prompt(record, "борщ на 6")
     suggester.stop()
 
-`suggest` never fails because of the model: when it is absent, loading, busy or slow, the
-result holds the statistics alone and says why in `model`. `for_prompt` needs the model
-and raises `ModelUnavailableError` / `ModelBusyError` / `ModelTimeoutError` otherwise
-(the server maps them to 503 / 429 / 504).
+`suggest` never waits for the model: statistics and the built-in dish table
+(models/dishes.py: pairings when `together` has little to say) answer at once, in the list's
+language. When the model is ready its additions are generated in the background and cached;
+`model` says "pending" until then and the next call picks them up ("cached"). The model's names
+are normalised like typed ones and kept only when the vocabulary knows them (grounding).
+`for_prompt` answers a dish the table knows without the model ("борщ на 6", quantities scaled);
+for other prompts it needs the model and raises `ModelUnavailableError` / `ModelBusyError` /
+`ModelTimeoutError` otherwise (the server maps them to 503 / 429 / 504).
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
-from models.history import ListRecord, Normalize, Suggestion, default_normalize
+from models import dishes
+from models.history import Lang, ListRecord, Normalize, Suggestion, default_normalize
 from models.llm import (
     ModelBusyError,
     ModelConfig,
@@ -48,7 +54,9 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class SuggestResult:
     suggestions: list[Suggestion]
-    model: str  # "used", "cached", or why not: "absent", "loading", "failed", "busy", "timeout"
+    # "used", "cached", "pending" (being generated: ask again), "table" (the dish table
+    # answered), or why not: "absent", "loading", "failed", "busy", "timeout"
+    model: str
     seconds: float
 
     def to_json(self) -> dict[str, object]:
@@ -69,21 +77,35 @@ class Suggester:
         cache_size: int = 256,
     ) -> None:
         self.normalize = normalize or default_normalize()
-        self.stats = stats or StatsEngine(normalize=self.normalize)
+        # (not `stats or ...`: an empty engine is falsy, it has a length)
+        self.stats = stats if stats is not None else StatsEngine(normalize=self.normalize)
         self.model = model
         self.model_timeout_s = model_timeout_s
         self._cache: OrderedDict[tuple[object, ...], list[Suggestion]] = OrderedDict()
         self._cache_size = cache_size
+        self._jobs: dict[tuple[object, ...], asyncio.Task[None]] = {}
+        # `together` below this many results is "thin": the dish table's pairings fill in.
+        self.thin_together = 8
 
     @classmethod
-    def from_env(cls, model_path: Path | None = None, model_timeout_s: float = 8.0) -> Suggester:
-        """Model from `model_path`, else `LISTOK_MODEL`, else the default model package."""
+    def create(
+        cls,
+        config: ModelConfig,
+        *,
+        model: str = "",
+        together: Mapping[str, Any] | None = None,
+        model_timeout_s: float = 8.0,
+    ) -> Suggester:
+        """Statistics, and the model: `model` a GGUF path, "none"/"off", or "" for the default
+        model package (resolved in the model's own thread, so start-up never waits for it)."""
         from models.model_package import resolve_model_path
 
         normalize = default_normalize()
-        config = ModelConfig.from_env(model_path)
-        model = ModelEngine(config, normalize=normalize, resolve=resolve_model_path)
-        return cls(model=model, normalize=normalize, model_timeout_s=model_timeout_s)
+        stats = StatsEngine(normalize=normalize, **dict(together or {}))
+        engine = ModelEngine(
+            config, normalize=normalize, resolve=lambda: resolve_model_path(model or None)
+        )
+        return cls(stats, engine, normalize=normalize, model_timeout_s=model_timeout_s)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -92,6 +114,9 @@ class Suggester:
             self.model.start()
 
     def stop(self) -> None:
+        for job in self._jobs.values():
+            job.cancel()
+        self._jobs.clear()
         if self.model is not None:
             self.model.stop()
 
@@ -123,10 +148,22 @@ class Suggester:
         use_model: bool = True,
         now_ms: int | None = None,
     ) -> SuggestResult:
+        """Statistics, then the dish table's pairings when `together` is thin, then what the
+        model added earlier for this list (never waited for)."""
         started = time.perf_counter()
-        found = self.stats.suggest(record, now_ms=now_ms, limit=limit)
-        model_state, extra = await self._model_missing(record, limit) if use_model else ("off", [])
+        found = in_language(self.stats.suggest(record, now_ms=now_ms, limit=limit), record.lang)
         names = {self.normalize(s.name, record.lang) for s in found}
+        names |= {self.normalize(n, record.lang) for n in record.open_names()}
+        if sum(s.source == "together" for s in found) < self.thin_together:
+            for s in table_pairings(record, limit):
+                key = self.normalize(s.name, record.lang)
+                if key not in names:
+                    names.add(key)
+                    found.append(s)
+        model_state, extra = self._model_missing(record, limit) if use_model else ("off", [])
+        # The table beat the model on the held-out dishes in both languages (docs/suggestions.md):
+        # the model's additions rank below the table's pairings and fill in where it has none.
+        extra = [replace(s, score=MODEL_WEIGHT * s.score) for s in extra]
         for s in extra:
             key = self.normalize(s.name, record.lang)
             if key not in names:
@@ -136,18 +173,22 @@ class Suggester:
         return SuggestResult(found[:limit], model_state, time.perf_counter() - started)
 
     async def for_prompt(self, record: ListRecord, prompt: str, *, limit: int = 8) -> SuggestResult:
+        started = time.perf_counter()
+        table = dish_suggestions(record, prompt, self.normalize)
+        if table is not None:
+            return SuggestResult(table[:limit], "table", time.perf_counter() - started)
         if self.model is None:
             raise ModelUnavailableError(State.ABSENT.value)
-        started = time.perf_counter()
         key = ("dish", record.lang, prompt.strip().casefold(), self._on_list(record))
         cached = self._cache_get(key)
         if cached is not None:
             return SuggestResult(cached[:limit], "cached", time.perf_counter() - started)
-        found = await self.model.dish_items(record, prompt, limit)
+        found = grounded(await self.model.dish_items(record, prompt, limit), record.lang)
         self._cache_put(key, found)
         return SuggestResult(found, "used", time.perf_counter() - started)
 
-    async def _model_missing(self, record: ListRecord, limit: int) -> tuple[str, list[Suggestion]]:
+    def _model_missing(self, record: ListRecord, limit: int) -> tuple[str, list[Suggestion]]:
+        """The model's additions for this list if ready; else start them in the background."""
         model = self.model
         if model is None:
             return State.ABSENT.value, []
@@ -157,21 +198,34 @@ class Suggester:
         cached = self._cache_get(key)
         if cached is not None:
             return "cached", cached
+        if key not in self._jobs:
+            job = asyncio.get_running_loop().create_task(self._generate_missing(key, record, limit))
+            self._jobs[key] = job
+            job.add_done_callback(lambda _: self._jobs.pop(key, None))
+        return "pending", []
+
+    async def _generate_missing(
+        self, key: tuple[object, ...], record: ListRecord, limit: int
+    ) -> None:
+        model = self.model
+        if model is None:
+            return
         try:
             found = await model.missing_items(record, min(limit, 6), timeout=self.model_timeout_s)
-        except ModelBusyError:
-            return "busy", []
-        except ModelTimeoutError:
-            return "timeout", []
         except ModelError as exc:
-            return f"error: {exc}", []
+            log.info("model suggestion for %s: %s", record.list_id, exc)
+            return
         except asyncio.CancelledError:
             raise
         except Exception:  # a bug in generation must not break statistics suggestions
             log.exception("model suggestion failed")
-            return "error", []
-        self._cache_put(key, found)
-        return "used", found
+            return
+        self._cache_put(key, grounded(found, record.lang))
+
+    async def settle(self) -> None:
+        """Wait for the background model jobs (tests and evaluations)."""
+        while self._jobs:
+            await asyncio.gather(*list(self._jobs.values()), return_exceptions=True)
 
     def _on_list(self, record: ListRecord) -> frozenset[str]:
         return frozenset(self.normalize(n, record.lang) for n in record.open_names())
@@ -186,3 +240,77 @@ class Suggester:
         self._cache[key] = value
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+
+MODEL_WEIGHT = 0.1
+
+
+def in_language(found: list[Suggestion], lang: Lang) -> list[Suggestion]:
+    """Suggestions named in the list's language: a name in the other script is translated
+    through the bilingual ingredient table, or dropped when the table does not know it."""
+    from models.text import detect_lang
+
+    out: list[Suggestion] = []
+    for s in found:
+        if detect_lang(s.name) in (lang, None):
+            out.append(s)
+            continue
+        translated = dishes.translate(s.name, lang)
+        if translated is not None:
+            out.append(replace(s, name=translated))
+    return out
+
+
+def table_pairings(record: ListRecord, limit: int) -> list[Suggestion]:
+    """The dish table's pairings for what the list has (or had lately), scored below the
+    statistics' `together` (< 0.3)."""
+    names = record.open_names() or [e.name for e in record.entries][-10:]
+    out: list[Suggestion] = []
+    for p in dishes.pairings(names, record.lang, limit):
+        reason = f"для блюда «{p.because}»" if record.lang == "ru" else f"goes with {p.because}"
+        out.append(Suggestion(p.name, "together", reason, 0.3 * p.score))
+    return out
+
+
+def dish_suggestions(
+    record: ListRecord, prompt: str, normalize: Normalize
+) -> list[Suggestion] | None:
+    """The dish table's answer to a prompt ("борщ на 6"), without what the list already has;
+    None when the table does not know the dish."""
+    found = dishes.find_dish(prompt)
+    if found is None:
+        return None
+    dish, servings = found
+    lang = dishes.prompt_lang(prompt, record.lang)  # "борщ на 6" is answered in Russian
+    on_list = {normalize(n, lang) for n in record.open_names()}
+    on_list_ids = {dishes.ingredient_of(n) for n in record.open_names()} - {None}
+    name = dish.name(lang)
+    reason = f"для «{name}» на {servings}" if lang == "ru" else f"for {name}, serves {servings}"
+    out: list[Suggestion] = []
+    items = dishes.dish_items(dish, servings, lang)
+    for index, item in enumerate(items):
+        if item.ingredient in on_list_ids or normalize(item.name, lang) in on_list:
+            continue
+        extra: dict[str, object] = {"qty": item.qty, "unit": item.unit}
+        out.append(
+            Suggestion(item.name, "dish", reason, 1.0 - index / (len(items) + 1), None, extra)
+        )
+    return out
+
+
+def grounded(found: list[Suggestion], lang: Lang) -> list[Suggestion]:
+    """The model's names normalised like typed ones ("Помидоры" -> "помидоры", quantities
+    parsed off) and kept only when the vocabulary knows them (the item table, brands, the
+    dish table's ingredients)."""
+    from models.categories import OTHER, categorize
+    from models.parse import parse_entry
+
+    out: list[Suggestion] = []
+    for s in found:
+        name = parse_entry(s.name).name.strip()
+        if name[:1].isupper() and not name.isupper() and name[1:2].islower():
+            name = name[:1].lower() + name[1:]
+        if not name or (categorize(name) == OTHER and dishes.ingredient_of(name) is None):
+            continue
+        out.extend(in_language([replace(s, name=name)], lang))
+    return out

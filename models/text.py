@@ -7,9 +7,12 @@ The pymorphy3 analyzer is created lazily, once per process.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
-from functools import lru_cache
+import unicodedata
+from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 Lang = Literal["en", "ru"]
@@ -150,13 +153,30 @@ def singular_en(word: str) -> str:
     return w[:-1]
 
 
+@cache
+def variants() -> dict[str, str]:
+    """Spelling variants (chilli -> chili, yoghurt -> yogurt): models/data/variants.json."""
+    path = Path(__file__).parent / "data" / "variants.json"
+    found: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))["variants"]
+    return found
+
+
+def strip_accents(word: str) -> str:
+    """Latin letters without their accents: jalapeño -> jalapeno (never applied to Cyrillic,
+    where й and ё are letters of their own)."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def normalize_word(word: str) -> str:
     w = fold(word)
     if is_cyrillic(w):
-        return lemma_ru(w)
-    if _LATIN.search(w) and w.isalpha():
-        return singular_en(w)
-    return w
+        w = lemma_ru(w)
+    elif _LATIN.search(w):
+        w = strip_accents(w)
+        if w.isalpha():
+            w = singular_en(w)
+    return variants().get(w, w)
 
 
 @lru_cache(maxsize=8192)

@@ -146,8 +146,8 @@ async def _insert(request: Request, entries: list[bodies.NewItem]) -> list[dict[
         plan.append(items.Step(fields, entry.where(), dup))
     for step in plan:
         if not step.fields.get("category") and step.merge_into is None:
-            name = step.fields["name"]
-            step.fields["category"] = await services.suggestions.category_for(list_id, name)
+            name, unit = step.fields["name"], step.fields.get("unit")
+            step.fields["category"] = await services.suggestions.category_for(list_id, name, unit)
     actor = actor_of(request, access)
     ids = await change(request, room, access, lambda doc: items.add_items(doc, plan, actor))
     listed = schema.items(room.doc)

@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import api, feed, openapi, transfer
+from server import admin, api, feed, openapi, transfer
 from server.errors import (
     ListokError,
     api_error_handler,
@@ -114,6 +114,23 @@ def api_routes() -> list[BaseRoute]:
     ]
 
 
+def admin_routes() -> list[BaseRoute]:
+    """The operator's API and page (server/admin.py): every route checks the admin token."""
+    a = "/api/admin"
+    return [
+        Route(a + "/lists", admin.lists, methods=["GET"]),
+        Route(a + "/lists/{list_id}", admin.delete_list, methods=["DELETE"]),
+        Route(a + "/lists/{list_id}/restore", admin.restore_list, methods=["POST"]),
+        Route(a + "/lists/{list_id}/compact", admin.compact_list, methods=["POST"]),
+        Route(a + "/compact", admin.compact_all, methods=["POST"]),
+        Route(a + "/purge", admin.purge, methods=["POST"]),
+        Route(a + "/state", admin.state, methods=["GET"]),
+        Route(a + "/jobs", admin.jobs, methods=["GET"]),
+        Route("/admin", admin.page, methods=["GET"]),
+        Route("/admin/{name}", admin.page_file, methods=["GET"]),
+    ]
+
+
 def client_routes(settings: Settings) -> list[BaseRoute]:
     """The browser app: static files, and index.html for the app's own paths (/l/{id}, ...)."""
     index = settings.client_dir / "index.html"
@@ -158,7 +175,7 @@ def create_app(settings: Settings | None = None) -> Listok:
             await services.stop()
 
     app = Starlette(
-        routes=[*api_routes(), *client_routes(settings)],
+        routes=[*api_routes(), *admin_routes(), *client_routes(settings)],
         lifespan=lifespan,
         middleware=[Middleware(AccessLog), Middleware(SecurityHeaders)],
         exception_handlers={

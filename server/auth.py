@@ -23,7 +23,6 @@ from server.errors import ForbiddenError, UnauthorizedError
 from store import Share, Store
 
 ROLES: Final = ("owner", "edit", "view")
-SHARE_ROLES: Final = ("edit", "view")
 _RANK: Final = {"view": 0, "edit": 1, "owner": 2}
 _TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 

@@ -140,7 +140,7 @@ class NewItems(Body):
 
 
 class NewShare(Body):
-    role: Literal["edit", "view"]
+    role: Literal["owner", "edit", "view"]
     label: Label = ""
 
     def __post_init__(self) -> None:

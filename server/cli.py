@@ -116,8 +116,7 @@ async def _suggest(settings: Settings, list_id: str, prompt: str | None, limit: 
     """Suggestions for one list, read straight from the data dir (the server may be running)."""
     from pycrdt import Doc
 
-    from models.suggest import Suggester
-    from server.suggestions import HISTORY_EVENTS, build_record
+    from server.suggestions import HISTORY_EVENTS, build_record, suggester_from
     from store import open_store
     from store.replay import apply_history
 
@@ -127,7 +126,7 @@ async def _suggest(settings: Settings, list_id: str, prompt: str | None, limit: 
             where = "the database" if settings.database_url else settings.db_path
             print(f"listok: no list {list_id} in {where}", file=sys.stderr)
             return 1
-        suggester = Suggester.from_env()
+        suggester = suggester_from(settings)
         suggester.start()
         records = {}
         for other in store.list_ids():
@@ -179,6 +178,88 @@ def _export(settings: Settings, list_id: str, fmt: str) -> int:
         store.close()
 
 
+def add_operator_commands(commands: Any) -> None:
+    """backup, restore, check, lists, compact, admin token (server/maintenance.py)."""
+    from server import maintenance as m
+
+    def data_dir(args: argparse.Namespace) -> Path:
+        return Settings.from_env(data_dir=args.data_dir).data_dir
+
+    def run(fn: Any) -> Any:
+        def wrapped(args: argparse.Namespace) -> int:
+            try:
+                return int(fn(args))
+            except m.OperatorError as exc:
+                print(f"listok {args.command}: {exc}", file=sys.stderr)
+                return 1
+
+        return wrapped
+
+    def do_backup(args: argparse.Namespace) -> int:
+        r = m.backup(data_dir(args), args.file, compress=args.compress)
+        print(f"backed up {r.lists} list(s) to {r.path} ({m.human(r.bytes)}, {r.seconds:.1f} s)")
+        return 0
+
+    def do_restore(args: argparse.Namespace) -> int:
+        r = m.restore(args.file, args.data_dir, force=args.force)
+        print(f"restored {r.lists} list(s) into {r.path} ({m.human(r.bytes)}, {r.seconds:.1f} s)")
+        return 0
+
+    def do_check(args: argparse.Namespace) -> int:
+        report = m.check(data_dir(args))
+        m.print_check(report)
+        return 0 if report.ok else 2
+
+    def do_lists(args: argparse.Namespace) -> int:
+        directory = data_dir(args)
+        rows = m.list_rows(directory, state=args.state, query=args.search or "")
+        m.print_lists(rows, f"Listok lists in {directory}")
+        print(f"{len(rows)} list(s)")
+        return 0
+
+    def do_compact(args: argparse.Namespace) -> int:
+        count, before, after = m.compact_all(data_dir(args))
+        print(f"compacted {count} list(s): history {m.human(before)} -> {m.human(after)}")
+        return 0
+
+    def do_admin_token(args: argparse.Namespace) -> int:
+        from server.admin import make_token, token_file
+
+        directory = data_dir(args)
+        token = make_token(directory)
+        print(f"admin token (shown once; its SHA-256 is in {token_file(directory)}):")
+        print(token)
+        return 0
+
+    dir_help = "where listok.db lives (LISTOK_DATA_DIR, ./data)"
+    p = commands.add_parser("backup", help="consistent copy of the database, server running or not")
+    p.add_argument("file", type=Path)
+    p.add_argument("--data-dir", type=Path, help=dir_help)
+    p.add_argument("--compress", action="store_true", help="gzip the copy")
+    p.set_defaults(func=run(do_backup))
+    p = commands.add_parser("restore", help="put a backup into an empty data directory")
+    p.add_argument("file", type=Path)
+    p.add_argument("--data-dir", type=Path, required=True, help="the directory to restore into")
+    p.add_argument("--force", action="store_true", help="replace the database of a non-empty dir")
+    p.set_defaults(func=run(do_restore))
+    p = commands.add_parser("check", help="integrity check, and every list's history decoded")
+    p.add_argument("--data-dir", type=Path, help=dir_help)
+    p.set_defaults(func=run(do_check))
+    p = commands.add_parser("lists", help="every list with sizes and share links")
+    p.add_argument("--data-dir", type=Path, help=dir_help)
+    p.add_argument("--state", choices=["live", "deleted", "all"], default="live")
+    p.add_argument("--search", help="only lists whose id or title contains this")
+    p.set_defaults(func=run(do_lists))
+    p = commands.add_parser("compact", help="fold every list's update log into a snapshot")
+    p.add_argument("--data-dir", type=Path, help=dir_help)
+    p.set_defaults(func=run(do_compact))
+    p = commands.add_parser("admin", help="the operator's admin API")
+    admin_commands = p.add_subparsers(dest="admin_command", required=True)
+    p = admin_commands.add_parser("token", help="make a new admin token (replaces the old one)")
+    p.add_argument("--data-dir", type=Path, help=dir_help)
+    p.set_defaults(func=run(do_admin_token))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="listok", description="Listok shared shopping lists")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     suggest.add_argument("--prompt", help='a dish or occasion, e.g. "борщ на 6" (needs the model)')
     suggest.add_argument("--limit", type=int, default=10)
     suggest.add_argument("--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR)")
+    add_operator_commands(commands)
     export = commands.add_parser("export", help="print a list as json, text or markdown")
     export.add_argument("list_id")
     export.add_argument("--format", choices=["json", "text", "markdown"], default="text")
@@ -225,6 +307,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         configure_logging(settings.log_level, settings.log_format)
         serve(settings, max(1, settings.workers))
+    operator_command = getattr(args, "func", None)
+    if operator_command is not None:
+        configure_logging("warning", "text")
+        sys.exit(operator_command(args))
 
 
 if __name__ == "__main__":

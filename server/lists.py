@@ -11,13 +11,15 @@ import itertools
 import math
 import uuid
 from collections import Counter
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from server import schema
 from server.auth import new_share_id, new_token, token_hash
 from server.errors import CloseCode, ConflictError, NotFoundError, UnprocessableError
-from server.services import Services
 from store import Share, TokenInUseError
+
+if TYPE_CHECKING:  # services -> admin -> lists: annotations only
+    from server.services import Services
 
 MIN_TOKEN_BITS: Final = 128
 
@@ -101,15 +103,20 @@ async def create_new(services: Services, title: str, token: str | None) -> tuple
     return list_id, token
 
 
-async def delete(services: Services, list_id: str) -> None:
-    await services.writer.run(lambda store: store.delete_list(list_id))
+async def delete(services: Services, list_id: str) -> bool:
+    """Hide a list (restorable for the retention window) and close its sockets everywhere."""
+    deleted: bool = await services.writer.run(
+        lambda store: store.delete_list(list_id, schema.now_ms())
+    )
     services.tokens.forget()
     services.suggestions.forget(list_id)
+    services.admin_catalog.forget(list_id)
     room = services.rooms.forget(list_id)
     if room is not None:
         for conn in list(room.conns):
             conn.close_soon(CloseCode.NOT_FOUND, "the list was deleted")
     await services.published_deletion(list_id)  # other processes close and unload it
+    return deleted
 
 
 async def add_share(services: Services, list_id: str, role: str, label: str) -> tuple[Share, str]:

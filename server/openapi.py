@@ -165,7 +165,7 @@ PATHS: Final[dict[str, Any]] = {
             params=[LIST_ID],
         ),
         "post": _op(
-            "Create a share link with role edit or view (owner)",
+            "Create a share link with role owner, edit or view (owner)",
             {**_ok(201, _ref("Share")), **_errors(400, 401, 403, 404, 422)},
             body=_json(_ref("NewShare")),
             params=[LIST_ID],

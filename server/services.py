@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
+from collections import deque
 
-from models.suggest import Suggester
+from server.admin import Catalog, Jobs
 from server.auth import Tokens
 from server.fanout import Fanout, open_fanout
 from server.limits import Limits
 from server.metrics import Metrics
 from server.rooms import Rooms
 from server.settings import Settings
-from server.suggestions import Suggestions
+from server.suggestions import Suggestions, suggester_from
 from store import Writer, open_store
 
 log = logging.getLogger("listok")
@@ -63,14 +67,21 @@ class Services:
         )
         self.rooms.on_remote_access = self._remote_access
         self.writer.on_compaction_due = self.rooms.compact
-        self.suggestions = Suggestions(self.store, self.rooms, Suggester.from_env())
+        self.suggestions = Suggestions(self.store, self.rooms, suggester_from(settings))
         self.rooms.add_listener(self.suggestions.changed)
         self.limits = Limits(settings)
+        self._purge_task: asyncio.Task[None] | None = None
+        # The operator's view (server/admin.py): long jobs, decoded list titles, recent commits.
+        self.jobs = Jobs()
+        self.admin_catalog = Catalog(self.store)
+        self.commit_latencies: deque[float] = deque(maxlen=1000)
+        self.started_monotonic = time.monotonic()
 
     def _on_commit(self, count: int, seconds: float) -> None:
         # Called on the writer thread; prometheus_client's metrics are thread-safe.
         self.metrics.commits.inc()
         self.metrics.commit_seconds.observe(seconds)
+        self.commit_latencies.append(seconds)
 
     def _tokens_changed(self, list_id: str | None) -> None:
         """Another process revoked or deleted something (or we lost track): re-read tokens."""
@@ -80,6 +91,7 @@ class Services:
         self.tokens.forget()
         if deleted:
             self.suggestions.forget(list_id)
+            self.admin_catalog.forget(list_id)
 
     async def published_revocation(self, list_id: str, share_id: str) -> None:
         """After a share was revoked here (committed): other processes close its sockets."""
@@ -93,10 +105,34 @@ class Services:
         self.writer.start()
         await self.fanout.start()
         self.suggestions.start()
+        self._purge_task = asyncio.create_task(self._purge_loop(), name="listok-purge")
+        if 0 < len(self.settings.admin_token) < 24:
+            log.warning("LISTOK_ADMIN_TOKEN is short: use `listok admin token` or 32+ random chars")
         if not self.settings.durable_broadcast:
             log.warning("durable_broadcast is off: updates are broadcast before their commit")
 
+    async def purge_deleted(self) -> int:
+        """Drop the data of lists deleted longer ago than the retention window."""
+        before = int((time.time() - self.settings.deleted_retention_days * 86400) * 1000)
+        purged: int = await self.writer.run(lambda store: store.purge_deleted(before))
+        if purged:
+            log.info("purged %d list(s) deleted before the retention window", purged)
+        return purged
+
+    async def _purge_loop(self) -> None:
+        while True:
+            try:
+                await self.purge_deleted()
+            except Exception:
+                log.exception("purging deleted lists failed; will retry")
+            await asyncio.sleep(self.settings.purge_interval_seconds)
+
     async def stop(self) -> None:
+        if self._purge_task is not None:
+            self._purge_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge_task
+        await self.jobs.stop()
         await self.rooms.close()
         await self.fanout.stop()
         await self.suggestions.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,29 @@ class Settings:
     # /metrics: "public", "token" (Authorization: Bearer LISTOK_METRICS_TOKEN) or "off".
     metrics: str = "public"
     metrics_token: str = ""
+    # Operator (docs/operator.md): the admin API and /admin need this token (empty: only a
+    # token made by `listok admin token`, stored hashed in the data dir; neither: admin off).
+    admin_token: str = field(default="", repr=False)
+    # A deleted list can be restored for this many days; then its data is purged (checked every
+    # purge_interval_seconds), its id kept as a tombstone that is never re-created.
+    deleted_retention_days: float = 30.0
+    purge_interval_seconds: float = 3600.0
+
+    # Suggestions (docs/suggestions.md). model: a GGUF file, "none" (off), or empty for the
+    # default model package; its thread count (0: cores - 1, at most 4), seconds per request,
+    # queued requests, load probe, repacked weights, and the nice value of its thread.
+    model: str = ""
+    model_threads: int = 0
+    model_timeout: float = 20.0
+    model_queue: int = 4
+    model_probe: bool = True
+    model_repack: bool = True
+    model_nice: int = 10
+    # Another list counts for "together" once it is this old, shopped on this many separate
+    # trips, by this many people (docs/decisions/together-privacy.md).
+    together_min_age_days: float = 7.0
+    together_min_trips: int = 2
+    together_min_people: int = 1
     # Several processes: a redis:// URL carries what each commits to the others (pub/sub; the
     # database stays the log). Needs database_url. Channels and client names use the prefix.
     redis_url: str = ""

@@ -98,8 +98,10 @@ class Store(Protocol):
 
     def list_ids(self) -> list[str]: ...
 
-    def load(self, list_id: str) -> list[bytes]:
-        """The list's snapshot (if any) followed by the updates after it, oldest first."""
+    def load(self, list_id: str, *, include_deleted: bool = False) -> list[bytes]:
+        """The list's snapshot (if any) followed by the updates after it, oldest first.
+
+        A deleted list loads as [] unless include_deleted (operator tools: check, admin)."""
         ...
 
     def append(self, batch: Sequence[Change]) -> Sequence[int] | None:
@@ -144,6 +146,27 @@ class Store(Protocol):
         """
         ...
 
-    def delete_list(self, list_id: str) -> bool: ...
+    def delete_list(self, list_id: str, at: int | None = None) -> bool:
+        """Soft delete: hide the list (get_list, load, list_ids, find_token see nothing) but
+        keep its data, shares and a tombstone; False when there is no live list with this id.
+        `at` (ms, default now) starts its retention window."""
+        ...
+
+    def restore_list(self, list_id: str) -> bool:
+        """Bring back a deleted, not yet purged list with its data and shares."""
+        ...
+
+    def deleted_lists(self) -> list[DeletedList]:
+        """Deleted lists still restorable (not purged), most recently deleted first."""
+        ...
+
+    def purge_deleted(self, before_ms: int) -> int:
+        """Drop the data and shares of lists deleted before before_ms; keep their tombstones
+        (the id is never re-created). Returns how many lists were purged."""
+        ...
+
+    def summaries(self, list_ids: Sequence[str]) -> list[ListSummary]:
+        """Sizes and dates of these lists (live or deleted, not purged), in the order given."""
+        ...
 
     def close(self) -> None: ...

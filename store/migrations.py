@@ -40,3 +40,13 @@ def m002_shares_and_events(db: Database) -> None:
         " actor TEXT NOT NULL, data TEXT NOT NULL, created_at INTEGER NOT NULL)"
     )
     db.execute("CREATE INDEX idx_events_list_id_id ON events (list_id, id)")
+
+
+@migrations()
+def m003_soft_delete(db: Database) -> None:
+    # A deleted list keeps its row as a tombstone: deleted_at hides it (data and shares kept for
+    # the retention window); purged_at marks its data dropped. The row itself is never removed,
+    # so the id can never be created again, by its old tokens or anyone else.
+    db.execute("ALTER TABLE lists ADD COLUMN deleted_at INTEGER")
+    db.execute("ALTER TABLE lists ADD COLUMN purged_at INTEGER")
+    db.execute("CREATE INDEX idx_lists_deleted_at ON lists (deleted_at)")

@@ -13,7 +13,16 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from store.base import Change, Event, ListRecord, Share, StoreError, TokenInUseError
+from store.base import (
+    Change,
+    DeletedList,
+    Event,
+    ListRecord,
+    ListSummary,
+    Share,
+    StoreError,
+    TokenInUseError,
+)
 from store.migrations import migrations
 from store.replay import replay
 
@@ -96,6 +105,7 @@ class SQLiteStore:
         self, list_id: str, created_at: int, initial_update: bytes, owner: Share, token_hash: str
     ) -> bool:
         with self._transaction() as conn:
+            # A tombstoned (deleted or purged) id counts as existing: it is never re-created.
             exists = conn.execute("SELECT 1 FROM lists WHERE id = ?", (list_id,)).fetchone()
             if exists:
                 return False
@@ -111,19 +121,31 @@ class SQLiteStore:
     def get_list(self, list_id: str) -> ListRecord | None:
         row = (
             self._reader()
-            .execute("SELECT id, created_at FROM lists WHERE id = ?", (list_id,))
+            .execute(
+                "SELECT id, created_at FROM lists WHERE id = ? AND deleted_at IS NULL", (list_id,)
+            )
             .fetchone()
         )
         return ListRecord(row[0], row[1]) if row else None
 
     def list_ids(self) -> list[str]:
-        rows = self._reader().execute("SELECT id FROM lists ORDER BY created_at, id").fetchall()
+        rows = (
+            self._reader()
+            .execute("SELECT id FROM lists WHERE deleted_at IS NULL ORDER BY created_at, id")
+            .fetchall()
+        )
         return [r[0] for r in rows]
 
-    def load(self, list_id: str) -> list[bytes]:
+    def load(self, list_id: str, *, include_deleted: bool = False) -> list[bytes]:
         conn = self._reader()
         conn.execute("BEGIN")
         try:
+            live = conn.execute(
+                "SELECT 1 FROM lists WHERE id = ? AND (deleted_at IS NULL OR ?)",
+                (list_id, include_deleted),
+            ).fetchone()
+            if not live:
+                return []
             snapshot, rows = self._history(conn, list_id)
         finally:
             conn.execute("COMMIT")
@@ -224,8 +246,9 @@ class SQLiteStore:
         with self._transaction() as conn:
             changed = conn.execute(
                 "UPDATE shares SET revoked_at = ? WHERE id = ? AND list_id = ?"
-                " AND revoked_at IS NULL AND role != 'owner'",
-                (at, share_id, list_id),
+                " AND revoked_at IS NULL AND id != (SELECT id FROM shares WHERE list_id = ?"
+                " AND role = 'owner' ORDER BY created_at, id LIMIT 1)",
+                (at, share_id, list_id, list_id),
             ).rowcount
         return changed > 0
 
@@ -233,8 +256,9 @@ class SQLiteStore:
         row = (
             self._reader()
             .execute(
-                "SELECT id, list_id, role, label, created_at, revoked_at FROM shares"
-                " WHERE token_hash = ? AND revoked_at IS NULL",
+                "SELECT s.id, s.list_id, s.role, s.label, s.created_at, s.revoked_at"
+                " FROM shares s JOIN lists l ON l.id = s.list_id"
+                " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND l.deleted_at IS NULL",
                 (token_hash,),
             )
             .fetchone()
@@ -294,13 +318,96 @@ class SQLiteStore:
             (list_id, list_id, self.events_kept),
         )
 
-    def delete_list(self, list_id: str) -> bool:
+    def delete_list(self, list_id: str, at: int | None = None) -> bool:
         with self._transaction() as conn:
-            for table in ("updates", "snapshots", "events", "shares"):
-                conn.execute(f"DELETE FROM {table} WHERE list_id = ?", (list_id,))
-            gone = conn.execute("DELETE FROM lists WHERE id = ?", (list_id,)).rowcount
+            hidden = conn.execute(
+                "UPDATE lists SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+                (_now_ms() if at is None else at, list_id),
+            ).rowcount
         self._tails.pop(list_id, None)
-        return gone > 0
+        return hidden > 0
+
+    def restore_list(self, list_id: str) -> bool:
+        with self._transaction() as conn:
+            restored = conn.execute(
+                "UPDATE lists SET deleted_at = NULL WHERE id = ?"
+                " AND deleted_at IS NOT NULL AND purged_at IS NULL",
+                (list_id,),
+            ).rowcount
+        self._tails.pop(list_id, None)
+        return restored > 0
+
+    def deleted_lists(self) -> list[DeletedList]:
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT id, created_at, deleted_at FROM lists"
+                " WHERE deleted_at IS NOT NULL AND purged_at IS NULL"
+                " ORDER BY deleted_at DESC, id"
+            )
+            .fetchall()
+        )
+        return [DeletedList(*row) for row in rows]
+
+    def purge_deleted(self, before_ms: int) -> int:
+        with self._transaction() as conn:
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM lists WHERE deleted_at IS NOT NULL AND deleted_at < ?"
+                    " AND purged_at IS NULL",
+                    (before_ms,),
+                )
+            ]
+            now = _now_ms()
+            for list_id in ids:
+                for table in ("updates", "snapshots", "events", "shares"):
+                    conn.execute(f"DELETE FROM {table} WHERE list_id = ?", (list_id,))
+                conn.execute("UPDATE lists SET purged_at = ? WHERE id = ?", (now, list_id))
+        for list_id in ids:
+            self._tails.pop(list_id, None)
+        return len(ids)
+
+    def summaries(self, list_ids: Sequence[str]) -> list[ListSummary]:
+        """Sizes and dates of these lists (live or deleted, not purged), in the order given."""
+        conn = self._reader()
+        found: dict[str, ListSummary] = {}
+        conn.execute("BEGIN")
+        try:
+            for list_id in list_ids:
+                row = conn.execute(
+                    "SELECT l.id, l.created_at, l.deleted_at,"
+                    " (SELECT length(state) FROM snapshots WHERE list_id = l.id),"
+                    " (SELECT created_at FROM snapshots WHERE list_id = l.id),"
+                    " (SELECT count(*) FROM updates WHERE list_id = l.id),"
+                    " (SELECT coalesce(sum(length(data)), 0) FROM updates WHERE list_id = l.id),"
+                    " (SELECT max(created_at) FROM updates WHERE list_id = l.id)"
+                    " FROM lists l WHERE l.id = ? AND l.purged_at IS NULL",
+                    (list_id,),
+                ).fetchone()
+                if row is None:
+                    continue
+                lid, created, deleted, snap_bytes, snap_at, updates, log_bytes, last = row
+                roles: dict[str, int] = {}
+                for role, count in conn.execute(
+                    "SELECT role, count(*) FROM shares WHERE list_id = ? AND revoked_at IS NULL"
+                    " GROUP BY role",
+                    (lid,),
+                ):
+                    roles[role] = count
+                found[lid] = ListSummary(
+                    list_id=lid,
+                    created_at=created,
+                    deleted_at=deleted,
+                    snapshot_bytes=snap_bytes or 0,
+                    log_bytes=log_bytes,
+                    updates=updates,
+                    last_change=max(x for x in (created, snap_at, last) if x is not None),
+                    shares=roles,
+                )
+        finally:
+            conn.execute("COMMIT")
+        return [found[i] for i in list_ids if i in found]
 
     def close(self) -> None:
         with self._write_lock:

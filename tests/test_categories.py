@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 
 from models.categories import SLUGS, categories, categorize, conflicts, display_name, table
-from tests.eval_text import CATEGORY_TARGET, ROOT, groups, load, score
+from tests.eval_text import CATEGORY_TARGET, CATEGORY_TARGET_2, ROOT, groups, load, score
 
 VECTORS = load("categories")
 TUNED = [v for v in VECTORS if v["split"] == "tuned"]
@@ -70,3 +72,61 @@ def test_table_is_large_and_consistent() -> None:
 )
 def test_lookup_rules(name: str, slug: str) -> None:
     assert categorize(name) == slug
+
+
+HELD_OUT_2 = load("categories_heldout2")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_issue16_brands_and_units_held_out(lang: str) -> None:
+    """Brands in both scripts and the unit in the category, on the set written before them."""
+    group = [v for v in HELD_OUT_2 if v["lang"] == lang]
+    right = [v for v in group if categorize(v["name"], v.get("unit")) == v["category"]]
+    assert len(group) >= 50
+    assert len(right) / len(group) >= CATEGORY_TARGET_2
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "slug"),
+    [
+        ("tomatoes", None, "produce"),
+        ("tomatoes", "can", "pantry"),
+        ("tuna", "can", "pantry"),
+        ("beer", "can", "drinks"),
+        ("face cream", "jar", "personal_care"),
+        ("Fairy", None, "household"),
+        ("фейри", None, "household"),
+        ("Ролтон", None, "pantry"),
+        ("Dove chocolate", None, "personal_care"),
+    ],
+)
+def test_unit_and_brand_rules(name: str, unit: str | None, slug: str) -> None:
+    assert categorize(name, unit) == slug
+
+
+@pytest.mark.node
+def test_js_categories_agree_with_python() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    vectors = load("categories") + HELD_OUT_2
+    cases = [[v["name"], v.get("unit")] for v in vectors]
+    cases += [[w, None] for w in ("сливочного масла", "масло оливковое", "a bag of ice", "шкаф")]
+    script = (
+        "import { categorize } from './client/src/lib/categories.js';"
+        "import { readFileSync } from 'node:fs';"
+        "const cases = JSON.parse(readFileSync(0, 'utf8'));"
+        "process.stdout.write(JSON.stringify(cases.map(([n, u]) => categorize(n, u))));"
+    )
+    out = subprocess.run(
+        [node, "--input-type=module", "-e", script],
+        cwd=ROOT,
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    js = json.loads(out.stdout)
+    differ = [(c, j, categorize(c[0], c[1])) for c, j in zip(cases, js, strict=True)]
+    assert [d for d in differ if d[1] != d[2]] == []

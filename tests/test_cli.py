@@ -14,7 +14,14 @@ from tests.support import ROOT, ServerProcess, wait_for
 
 
 def listok(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "LISTOK_MODEL": "off"}
+    # Fresh lists count for `together` here (by default only established lists do:
+    # docs/decisions/together-privacy.md).
+    env = {
+        **os.environ,
+        "LISTOK_MODEL": "off",
+        "LISTOK_TOGETHER_MIN_AGE_DAYS": "0",
+        "LISTOK_TOGETHER_MIN_TRIPS": "0",
+    }
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
         cwd=ROOT,

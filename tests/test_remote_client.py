@@ -130,3 +130,15 @@ def test_changes_names_what_happened() -> None:
     assert sorted((kind, i["name"]) for kind, i in changes(before, after)) == [
         ("added", "d"), ("changed", "c"), ("checked", "a"), ("removed", "b"),
     ]  # fmt: skip
+
+
+async def test_the_server_files_a_socket_add_by_name_and_unit(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list()
+    async with open_list(live_server.url, list_id, live_server.tokens[list_id]) as remote:
+        remote.add("3 cans of tomatoes")
+
+    def filed() -> str:
+        return str(live_server.get_list(list_id)["items"][0]["category"])
+
+    await wait_for(lambda: filed() != "", what="the server files the item")
+    assert filed() == "pantry"  # a can of produce is pantry, not produce

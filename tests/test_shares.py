@@ -57,8 +57,30 @@ def test_roles_over_http(live_server: ServerProcess) -> None:
     listed = api("GET", "/shares", list_id).json()["shares"]
     assert [s["role"] for s in listed] == ["owner", "edit", "view"]
     assert all("token" not in s for s in listed)
-    bad_role = api("POST", "/shares", list_id, json={"role": "owner"})
+    bad_role = api("POST", "/shares", list_id, json={"role": "admin"})
     assert bad_role.status_code == 422
+
+
+def test_owner_links_give_a_second_owner_device_and_can_be_revoked(
+    live_server: ServerProcess,
+) -> None:
+    """An owner link (a household's second phone) may share and revoke; it can be revoked
+    itself, but the list's first owner token never can."""
+    list_id = live_server.create_list()
+    api = live_server.api
+    second = api("POST", "/shares", list_id, json={"role": "owner", "label": "Boris"}).json()
+    assert second["role"] == "owner"
+    assert api("GET", "/shares", list_id, token=second["token"]).status_code == 200
+    view = api("POST", "/shares", list_id, token=second["token"], json={"role": "view"}).json()
+    shares = api("GET", "/shares", list_id).json()["shares"]
+    first = shares[0]
+    assert [s["role"] for s in shares] == ["owner", "owner", "view"]
+    assert (
+        api("DELETE", f"/shares/{first['id']}", list_id, token=second["token"]).status_code == 404
+    )
+    assert api("DELETE", f"/shares/{view['id']}", list_id, token=second["token"]).status_code == 204
+    assert api("DELETE", f"/shares/{second['id']}", list_id).status_code == 204
+    assert api("GET", "/shares", list_id, token=second["token"]).status_code == 401
 
 
 async def test_view_socket_cannot_change_the_list(

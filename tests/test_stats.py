@@ -95,7 +95,38 @@ def test_checked_item_still_in_the_document_is_offered_for_revival() -> None:
 
 
 def other_list(list_id: str, *items: str, lang: str = "en") -> ListRecord:
-    return ListRecord(list_id, lang, [Entry(n, days_ago(1)) for n in items])  # type: ignore[arg-type]
+    """An established list (three weeks old, shopped twice) with `items` on it."""
+    trips = [Entry(items[0], days_ago(a), days_ago(a)) for a in (20, 10)] if items else []
+    entries = [*trips, *(Entry(n, days_ago(1)) for n in items)]
+    return ListRecord(list_id, lang, entries)  # type: ignore[arg-type]
+
+
+def fresh_list(list_id: str, *items: str) -> ListRecord:
+    return ListRecord(list_id, "en", [Entry(n, days_ago(1)) for n in items])
+
+
+def test_only_established_lists_count_for_together() -> None:
+    """Issue 9 item 10: lists made to lift a rare item over the threshold do not count."""
+    victim = other_list("victim", "pasta", "truffle oil")
+    throwaways = [fresh_list(f"x{i}", "pasta", "truffle oil") for i in range(2)]
+    engine = StatsEngine.from_records([victim, *throwaways])
+    asker = fresh_list("attacker", "pasta")
+    assert "truffle oil" not in names(engine.suggest(asker, now_ms=NOW))
+    lax = StatsEngine.from_records([victim, *throwaways], min_age_days=0, min_trips=0)
+    assert "truffle oil" in names(lax.suggest(asker, now_ms=NOW))  # the same lists, counted
+
+
+def test_what_makes_a_list_established() -> None:
+    engine = StatsEngine(min_age_days=7, min_trips=2, min_people=2)
+    old_two_trips = other_list("a", "milk")
+    assert not engine.established(old_two_trips, now_ms=NOW)  # one person
+    two_people = ListRecord("a", "en", old_two_trips.entries, people=2)
+    assert engine.established(two_people, now_ms=NOW)
+    one_trip = ListRecord("b", "en", [Entry("milk", days_ago(20), days_ago(20))], people=2)
+    assert not engine.established(one_trip, now_ms=NOW)
+    young = ListRecord("c", "en", bought("milk", 3, 1), people=2)
+    assert not engine.established(young, now_ms=NOW)
+    assert not engine.established(ListRecord("d", "en", [], people=2), now_ms=NOW)
 
 
 def test_together_suggests_what_other_lists_have_with_this_lists_items() -> None:

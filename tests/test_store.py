@@ -9,7 +9,7 @@ from pathlib import Path
 from pycrdt import Doc, Map
 
 from server import schema
-from store import Change, Event, Share, SQLiteStore, Store, Writer
+from store import Change, DeletedList, Event, Share, SQLiteStore, Store, Writer
 
 Backend = Callable[..., Store]
 
@@ -99,6 +99,86 @@ def test_delete_list(backend: Backend) -> None:
     assert store.delete_list(LIST) is True
     assert store.get_list(LIST) is None and store.load(LIST) == []
     assert store.delete_list(LIST) is False
+
+
+def test_soft_delete_hides_everything_but_keeps_the_data(backend: Backend) -> None:
+    store = backend()
+    create(store)
+    other = "5a2b1c3d-0000-4000-8000-000000000002"
+    create(store, other, at=2)
+    _doc, updates = edits(3)
+    store.append(changes(updates))
+    store.add_share(Share("edit-1", LIST, "edit", "kitchen", 5), "hash-edit")
+    before = store.load(LIST)
+
+    assert store.delete_list(LIST, 1000) is True
+    assert store.get_list(LIST) is None and store.load(LIST) == []
+    assert store.load(LIST, include_deleted=True) == before  # kept, for the operator's tools
+    assert store.find_token("hash-1") is None and store.find_token("hash-edit") is None
+    assert store.list_ids() == [other]
+    assert store.deleted_lists() == [DeletedList(LIST, 1, 1000)]
+    assert store.delete_list(LIST, 2000) is False  # already deleted: the window keeps its start
+    assert store.deleted_lists()[0].deleted_at == 1000
+
+    assert store.restore_list(LIST) is True
+    assert store.restore_list(LIST) is False
+    assert store.load(LIST) == before
+    assert store.find_token("hash-edit") == Share("edit-1", LIST, "edit", "kitchen", 5)
+    assert store.list_ids() == [LIST, other] and store.deleted_lists() == []
+
+
+def test_a_deleted_id_is_never_created_again(backend: Backend) -> None:
+    store = backend()
+    create(store)
+    store.delete_list(LIST, 10)
+    # Not by its old owner token, nor a new one, nor after the purge.
+    assert create(store, at=1) is False
+    assert create(store, at=3) is False
+    assert store.purge_deleted(11) == 1
+    assert create(store, at=4) is False
+    assert store.get_list(LIST) is None and store.load(LIST) == []
+    assert store.restore_list(LIST) is False
+
+
+def test_purge_drops_only_lists_past_the_window(backend: Backend) -> None:
+    store = backend()
+    old, recent = LIST, "5a2b1c3d-0000-4000-8000-000000000002"
+    create(store, old, at=1)
+    create(store, recent, at=2)
+    _doc, updates = edits(2)
+    store.append(changes(updates, old))
+    store.delete_list(old, 100)
+    store.delete_list(recent, 500)
+    assert store.purge_deleted(100) == 0  # strictly before
+    assert store.purge_deleted(101) == 1
+    assert store.purge_deleted(101) == 0
+    assert [d.list_id for d in store.deleted_lists()] == [recent]
+    assert store.summaries([old]) == []  # its data is gone
+    assert store.restore_list(old) is False
+    assert store.restore_list(recent) is True
+    assert store.get_list(recent) is not None
+
+
+def test_summaries(backend: Backend) -> None:
+    store = backend()
+    create(store, at=7)
+    _doc, updates = edits(4)
+    store.append(changes(updates))
+    store.add_share(Share("v1", LIST, "view", "fridge", 8), "hash-v1")
+    store.add_share(Share("v2", LIST, "view", "", 9), "hash-v2")
+    store.revoke_share(LIST, "v2", 10)
+    (summary,) = store.summaries([LIST, "5a2b1c3d-0000-4000-8000-00000000000f"])
+    assert summary.list_id == LIST and summary.created_at == 7 and summary.deleted_at is None
+    assert summary.updates == 5 and summary.snapshot_bytes == 0
+    assert summary.log_bytes == sum(len(u) for u in store.load(LIST))
+    assert summary.shares == {"owner": 1, "view": 1}
+    assert summary.last_change >= 7
+    store.compact(LIST)
+    (summary,) = store.summaries([LIST])
+    assert summary.updates == 0 and summary.log_bytes == 0
+    assert summary.snapshot_bytes == len(store.load(LIST)[0])
+    store.delete_list(LIST, 99)
+    assert store.summaries([LIST])[0].deleted_at == 99
 
 
 def test_survives_reopen(tmp_path: Path) -> None:

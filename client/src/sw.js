@@ -4,7 +4,7 @@
 const VERSION = '__VERSION__'
 const SHELL = __SHELL__
 const CACHE = `listok-shell-${VERSION}`
-const PASS_THROUGH = /^\/(api|sync|healthz|metrics)(\/|$)/
+const PASS_THROUGH = /^\/(api|sync|healthz|metrics|admin)(\/|$)/
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

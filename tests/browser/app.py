@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from playwright.sync_api import Locator, Page, expect
@@ -97,7 +99,7 @@ def server_items(page: Page, base_url: str, list_id: str) -> list[dict[str, obje
 def edit_field(page: Page, name: str, field: str, value: str) -> None:
     """Opens the item's inline editor, sets one field and closes the editor."""
     item = row(page, name)
-    item.locator("button.main").click()
+    item.locator("button.edit").click()
     control = item.locator(f"[name={field}]")
     if field == "category":
         control.select_option(value)
@@ -128,3 +130,16 @@ def share_link(page: Page, base_url: str, list_id: str, role: str = "edit") -> s
         if data.get("path")
         else f"{base_url}/l/{list_id}#token={data['token']}"
     )
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def phone(new_page: Callable[..., Page], name: str | None = None, **options: Any) -> Page:
+    """A page in a fresh context the size of a phone, with touch."""
+    return new_page(name, **{**PHONE, **options})  # type: ignore[no-any-return]
+
+
+def go_home(page: Page) -> None:
+    page.locator("a.back").click()
+    page.wait_for_url("**/")

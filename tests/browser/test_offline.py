@@ -42,7 +42,7 @@ def test_reload_with_no_network_opens_from_service_worker_and_indexeddb(
     # Still usable: check one, add one, see the home screen with its count.
     row(page, "bread").get_by_role("checkbox").check()
     add_item(page, "honey")
-    page.get_by_role("link", name="Back to all lists").click()
+    page.get_by_role("link", name="Lists", exact=True).click()
     card = page.locator(f'li.list-card[data-list-id="{list_id}"]')
     expect(card).to_contain_text("Shop")
     expect(card).to_contain_text("4 items · 3 to buy")
@@ -68,7 +68,7 @@ def test_list_created_offline_reaches_the_server_when_the_network_returns(
     token = token_of(page, list_id)
     assert token, "a list made offline gets its owner token on the device"
     assert server_list(live_server.url, list_id, token).status_code in (401, 404)
-    page.get_by_role("link", name="Back to all lists").click()
+    page.get_by_role("link", name="Lists", exact=True).click()
     expect(page.locator(f'li.list-card[data-list-id="{list_id}"]')).to_contain_text(
         "not on the server yet"
     )

@@ -93,8 +93,8 @@ def test_share_dialog_makes_links_and_activity_feed_shows_who_did_what(
 
     anna.get_by_role("button", name="Share", exact=True).click()
     dialog = anna.get_by_role("dialog", name="Share this list")
-    dialog.get_by_role("button", name="Copy edit link").click()
-    link = dialog.get_by_role("textbox", name="Edit link").input_value()
+    dialog.get_by_role("button", name="Get link").click()
+    link = dialog.get_by_role("textbox", name="Link for Change the list").input_value()
     assert f"/l/{list_id}#token=" in link
     expect(dialog.locator(".shares li")).to_have_count(1)
     anna.screenshot(path=artifacts / "share-dialog-laptop-light.png")

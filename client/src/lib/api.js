@@ -49,10 +49,11 @@ async function optional (method, path, opts) {
 }
 
 export const getShares = (id, token) => optional('GET', `${listUrl(id)}/shares`, { token })
-export const createShare = (id, token, role) =>
-  optional('POST', `${listUrl(id)}/shares`, { token, body: { role } })
+export const createShare = (id, token, role, label = '') =>
+  optional('POST', `${listUrl(id)}/shares`, { token, body: { role, label } })
 export const revokeShare = (id, token, shareId) =>
   call('DELETE', `${listUrl(id)}/shares/${encodeURIComponent(shareId)}`, { token })
 export const getActivity = (id, token, lang) =>
   optional('GET', `${listUrl(id)}/activity${lang ? `?lang=${lang}` : ''}`, { token })
 export const getSuggestions = (id, token) => optional('GET', `${listUrl(id)}/suggestions`, { token })
+export const deleteList = (id, token) => call('DELETE', listUrl(id), { token })

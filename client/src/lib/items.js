@@ -164,3 +164,28 @@ export function moveItem (ydoc, id, afterId, sequence) {
   }, LOCAL)
   return true
 }
+
+const QTY_MAX = 1_000_000 // server/api.py QTY_MAX
+
+/** The quantity after merging `fields` into `existing` (server/api.py _merged_qty's rule). */
+export function mergedQty (existing, fields) {
+  const old = existing.qty
+  const add = numOrNull(fields.qty)
+  if (old != null && add != null && (existing.unit || null) === (fields.unit || null)) return Math.min(old + add, QTY_MAX)
+  return Math.min((old ?? 1) + 1, QTY_MAX)
+}
+
+/**
+ * The list's categories in the order of the shop: meta `category_order` (an array of slugs,
+ * last writer wins), then any slug it lacks in the default order.
+ */
+export function readCategoryOrder (ydoc) {
+  const saved = metaMap(ydoc).get('category_order')
+  const mine = Array.isArray(saved) ? saved.filter((c, i) => CATEGORIES.includes(c) && saved.indexOf(c) === i) : []
+  return [...mine, ...CATEGORIES.filter((c) => !mine.includes(c))]
+}
+
+export function setCategoryOrder (ydoc, order) {
+  const clean = order.filter((c, i) => CATEGORIES.includes(c) && order.indexOf(c) === i)
+  ydoc.transact(() => metaMap(ydoc).set('category_order', clean), LOCAL)
+}

@@ -10,14 +10,17 @@ import { IndexeddbPersistence } from 'y-indexeddb'
 import { WebsocketProvider, messageSync, messageAuth } from 'y-websocket'
 import * as syncProtocol from 'y-protocols/sync'
 import * as authProtocol from 'y-protocols/auth'
+import * as awarenessProtocol from 'y-protocols/awareness'
 import * as encoding from 'lib0/encoding'
 import * as decoding from 'lib0/decoding'
-import { LOCAL, itemsMap, metaMap, initMeta, readItems, readTitle } from './items.js'
+import { LOCAL, itemsMap, metaMap, initMeta, readItems, readTitle, addItem, updateItem } from './items.js'
+import { newListId, newToken } from './ids.js'
 import { getList, upsertList } from './registry.js'
 import { putList, getList as fetchList } from './api.js'
 import { userName, userColor } from './profile.js'
 
-export const CLOSE = { UNAUTHORIZED: 4401, FORBIDDEN: 4403, NOT_FOUND: 4404 }
+// The final close codes of server/errors.py CloseCode.
+export const CLOSE = { UNAUTHORIZED: 4401, NOT_FOUND: 4404 }
 
 export const dbName = (listId) => `listok:${listId}`
 
@@ -33,8 +36,8 @@ export class ListSession {
     this.idb = new IndexeddbPersistence(dbName(listId), this.doc)
     this.provider = null
     this.state = 'offline' // offline | syncing | saved
-    this.problem = null // null | 'notfound' | 'denied'
-    this.readOnly = this.record.role === 'view'
+    this.problem = this.record.access || null // null | 'revoked' | 'deleted'
+    this.readOnly = this.record.role === 'view' || !!this.problem
     this.localSeq = 0
     this.ackedSeq = 0
     this.probes = []
@@ -55,8 +58,16 @@ export class ListSession {
     // The browser knows before the socket does that the network is gone: say so at once.
     this.onOnline = () => this.connect()
     this.onOffline = () => { this.provider?.disconnect(); this.refreshState() }
+    // A closed tab leaves the others' presence at once, not after the 30 s awareness timeout.
+    this.onPageHide = () => {
+      const p = this.provider
+      if (p) awarenessProtocol.removeAwarenessStates(p.awareness, [this.doc.clientID], 'pagehide')
+    }
+    this.onPageShow = (e) => { if (e.persisted) this.setPresenceName() }
     addEventListener('online', this.onOnline)
     addEventListener('offline', this.onOffline)
+    addEventListener('pagehide', this.onPageHide)
+    addEventListener('pageshow', this.onPageShow)
     this.whenLoaded = this.idb.whenSynced.then(() => {
       if (this.record.pendingCreate) initMeta(this.doc, this.record.title || '')
       this.remember()
@@ -87,7 +98,7 @@ export class ListSession {
 
   /** Makes sure a list created on this device exists on the server, then opens the socket. */
   async connect () {
-    if (this.destroyed) return
+    if (this.destroyed || this.problem) return
     if (this.record.pendingCreate && !(await this.createOnServer())) {
       this.refreshState()
       return
@@ -100,7 +111,7 @@ export class ListSession {
   async createOnServer () {
     const r = await putList(this.listId, readTitle(this.doc) || this.record.title || '', this.token)
     if (!r.ok) {
-      if (r.status === 401 || r.status === 403) this.problem = 'denied'
+      if (r.status === 401 || r.status === 403) this.lostAccess('revoked')
       return false
     }
     this.record = upsertList(this.listId, {
@@ -123,8 +134,7 @@ export class ListSession {
       original(encoder, decoder, p, emitSynced, type)
       if (emitSynced && syncType === syncProtocol.messageYjsSyncStep2) this.ack()
     }
-    // A view-only connection's change is refused with an auth "permission denied" message
-    // (or, from older servers, close code 4403).
+    // A view-only connection's change is refused with an auth "permission denied" message.
     provider.messageHandlers[messageAuth] = (_encoder, decoder) => {
       authProtocol.readAuthMessage(decoder, this.doc, () => this.denied())
     }
@@ -144,6 +154,8 @@ export class ListSession {
   /** Plug-in point for share links: the server may tell us our role. */
   async learnRole () {
     const r = await fetchList(this.listId, this.token)
+    if (r.status === 401) return this.lostAccess('revoked')
+    if (r.status === 404) return this.lostAccess('deleted')
     const role = r.ok && r.data && typeof r.data.role === 'string' ? r.data.role : null
     if (role) {
       this.record = upsertList(this.listId, { role })
@@ -152,26 +164,33 @@ export class ListSession {
   }
 
   setReadOnly (on) {
-    if (this.readOnly === on) return
+    if (this.readOnly === on || this.problem) return
     this.readOnly = on
     this.emit()
   }
 
-  async onClosed ({ code }) {
-    if (code === CLOSE.NOT_FOUND) {
-      // The server lost the list or never got it: create it again from this device's copy.
-      if (itemsMap(this.doc).size || readTitle(this.doc)) {
-        this.record = upsertList(this.listId, { pendingCreate: true })
-        if (await this.createOnServer()) { this.provider.connect(); return }
-      }
-      this.problem = 'notfound'
-    } else if (code === CLOSE.FORBIDDEN) {
-      await this.denied()
-      return
-    } else if (code === CLOSE.UNAUTHORIZED) {
-      this.problem = 'denied'
-    }
+  /**
+   * 4401: this device's link no longer gives access (revoked, or the list is gone); 4404: the
+   * list was deleted. Both are final: stop reconnecting, keep the local copy (with anything
+   * not yet sent) read-only, and remember it for the home screen. Never re-create the list.
+   */
+  onClosed ({ code }) {
+    if (code === CLOSE.UNAUTHORIZED) this.lostAccess('revoked')
+    else if (code === CLOSE.NOT_FOUND) this.lostAccess('deleted')
+  }
+
+  lostAccess (why) {
+    if (this.problem === why) return
+    this.problem = why
+    this.provider?.disconnect()
+    this.record = upsertList(this.listId, { access: why })
+    this.readOnly = true
     this.refreshState()
+  }
+
+  /** Changes made here that the server never confirmed (lost with the access). */
+  get unsent () {
+    return this.ackedSeq < this.localSeq
   }
 
   /**
@@ -218,7 +237,6 @@ export class ListSession {
     if (!p || !p.wsconnected) state = 'offline'
     else if (!p.synced || this.ackedSeq < this.localSeq) state = 'syncing'
     else state = 'saved'
-    if (p && p.wsconnected) this.problem = null
     if (state === 'syncing' && p?.synced && !this.probes.length) this.scheduleProbe()
     if (state !== this.state || this.lastProblem !== this.problem) {
       this.state = state
@@ -228,7 +246,10 @@ export class ListSession {
   }
 
   setPresenceName () {
-    this.provider?.awareness.setLocalStateField('user', { name: userName(), color: userColor() })
+    const awareness = this.provider?.awareness
+    if (!awareness) return
+    const state = awareness.getLocalState() || {}
+    awareness.setLocalState({ ...state, user: { name: userName(), color: userColor() } })
   }
 
   /** Who else has this list open: [{clientId, name, color}]. */
@@ -237,7 +258,8 @@ export class ListSession {
     if (!this.provider) return out
     this.provider.awareness.getStates().forEach((s, clientId) => {
       if (clientId !== this.doc.clientID && s && s.user) {
-        out.push({ clientId, name: String(s.user.name || ''), color: String(s.user.color || '#888') })
+        const color = String(s.user.color || '')
+        out.push({ clientId, name: String(s.user.name || ''), color: /^#[0-9a-f]{6}$/i.test(color) ? color : '' })
       }
     })
     return out
@@ -249,10 +271,32 @@ export class ListSession {
     clearTimeout(this.rememberTimer)
     removeEventListener('online', this.onOnline)
     removeEventListener('offline', this.onOffline)
+    removeEventListener('pagehide', this.onPageHide)
+    removeEventListener('pageshow', this.onPageShow)
     this.remember()
     this.undo.destroy()
     this.provider?.destroy()
     this.idb.destroy()
     this.doc.destroy()
   }
+}
+
+/**
+ * A new list of this device's own with the items of `doc` (fresh ids, ticks kept): how a
+ * person whose access ended keeps what they had, their unsent changes included.
+ */
+export async function copyToNewList (doc, title) {
+  const listId = newListId()
+  const copy = new Y.Doc()
+  initMeta(copy, title)
+  for (const item of readItems(doc)) {
+    const id = addItem(copy, item, item.created_by)
+    if (id && item.checked) updateItem(copy, id, { checked: true })
+  }
+  const idb = new IndexeddbPersistence(dbName(listId), copy)
+  await idb.whenSynced
+  await idb.destroy()
+  copy.destroy()
+  upsertList(listId, { title, token: newToken(), pendingCreate: true, role: 'owner', openedAt: Date.now() })
+  return listId
 }

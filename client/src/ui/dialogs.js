@@ -27,3 +27,20 @@ export function panelDialog (title, body, onClose) {
   dlg.showModal()
   return dlg
 }
+
+/**
+ * A question with several answers: resolves to the chosen value, or null on Esc/cancel.
+ * `choices` are [{value, label, primary?}], shown in order, the last one first on a phone.
+ */
+export function choiceDialog (message, choices, { className = '' } = {}) {
+  return new Promise((resolve) => {
+    const text = h('p', { id: 'choice-msg' }, message)
+    const dlg = h(`dialog.dialog${className ? '.' + className : ''}`, { 'aria-labelledby': 'choice-msg' },
+      h('form', { method: 'dialog' }, text,
+        h('div.actions.choices', choices.map((c) =>
+          h(c.primary ? 'button.primary' : 'button', { value: c.value }, c.label)))))
+    dlg.addEventListener('close', () => { dlg.remove(); resolve(dlg.returnValue || null) })
+    document.body.append(dlg)
+    dlg.showModal()
+  })
+}

@@ -8,6 +8,7 @@ import { parseListLink, listPath } from '../lib/links.js'
 import { userName, setUserName } from '../lib/profile.js'
 import { dbName } from '../lib/session.js'
 import { confirmDialog } from './dialogs.js'
+import { getShares } from '../lib/api.js'
 
 export function renderHome (root, { navigate }) {
   const listEl = h('ul.lists', { 'aria-labelledby': 'lists-h' })
@@ -56,11 +57,28 @@ export function renderHome (root, { navigate }) {
   }, h('label.sr-only', { for: 'your-name' }, t('name.label')), nameInput,
   h('button', { type: 'submit' }, t('name.save')), nameSaved)
 
+  // A list deleted a moment ago: hidden here, with an undo until main.js sends the delete.
+  const toastEl = h('div.toast', { role: 'status', hidden: true })
+  let toastFor = null
+  function drawToast (deleting) {
+    const r = deleting[0]
+    toastEl.hidden = !r
+    if (!r || toastFor === r.id) return
+    toastFor = r.id
+    toastEl.replaceChildren(h('span', {}, t('list.delete.done', { title: r.title || t('list.untitled') })),
+      h('button', {
+        type: 'button',
+        onclick () { upsertList(r.id, { pendingDelete: null }); toastFor = null }
+      }, t('action.undo')))
+  }
+
   function drawLists () {
-    const lists = allLists()
+    const all = allLists()
+    const lists = all.filter((r) => !r.pendingDelete)
     listEl.replaceChildren(...(lists.length
       ? lists.map((r) => listCard(r, navigate))
       : [h('li.empty', {}, t('home.empty'))]))
+    drawToast(all.filter((r) => r.pendingDelete && r.pendingDelete > Date.now()))
   }
   drawLists()
   const off = onListsChange(drawLists)
@@ -74,7 +92,8 @@ export function renderHome (root, { navigate }) {
       h('h2', { id: 'open-h' }, t('home.open.title')), openForm, linkError),
     h('section.card', { 'aria-labelledby': 'name-h' },
       h('h2', { id: 'name-h' }, t('name.title')),
-      h('p.muted', {}, t('name.help')), nameForm)
+      h('p.muted', {}, t('name.help')), nameForm),
+    toastEl
   ))
   return { destroy: off, title: t('app.name') }
 }
@@ -96,18 +115,29 @@ function listCard (r, navigate) {
     h('span.list-meta', {},
       count ? t('home.count', { n: count, left }) : t('home.count.none'),
       r.pendingCreate ? h('span.badge', {}, t('home.pending')) : null,
-      r.role === 'view' ? h('span.badge', {}, t('role.view')) : null)),
+      r.role === 'view' && !r.access ? h('span.badge', {}, t('role.view')) : null,
+      r.access ? h('span.badge.warn', {}, t(`home.${r.access}`)) : null)),
     h('button.icon.ghost', {
       type: 'button',
       'aria-label': t('home.leave.label', { title }),
       title: t('home.leave.label', { title }),
       async onclick () {
-        const ok = await confirmDialog(t('home.leave.confirm', { title }), t('home.leave.ok'))
+        const owner = r.role === 'owner' && !r.access && !r.pendingCreate && !(await otherOwners(r))
+        const ok = owner
+          ? await confirmDialog(t('home.leave.owner', { title }), t('home.leave.anyway'))
+          : await confirmDialog(t('home.leave.confirm', { title }), t('home.leave.ok'))
         if (!ok) return
         removeList(r.id)
         try { indexedDB.deleteDatabase(dbName(r.id)) } catch { /* nothing stored */ }
       }
     }, '✕'))
+}
+
+/** Whether owner links besides the list's first one exist (another owner device may use one). */
+async function otherOwners (r) {
+  const data = await getShares(r.id, r.token)
+  const owners = (data?.shares || []).filter((s) => s.role === 'owner' && !s.revoked_at)
+  return owners.length > 1
 }
 
 export function openShared ({ listId, token, role }, navigate) {

@@ -1,2 +1,0 @@
-// Stand-in for an optional module that is not in this checkout (see build.mjs).
-export {}

@@ -1,0 +1,326 @@
+"""Built-in knowledge: the dish table (models/data/dishes.json) and what is derived from it.
+
+- `find_dish("борщ на 6")` -> (the dish, 6 servings); `dish_items(dish, 6, "ru")` -> its
+  ingredients in the list's language with quantities scaled from the table's `serves`.
+- `pairings(names, lang)`: items that go with what a list already has, from the dishes that
+  share the most items with it ("свёкла, капуста" -> борщ -> картофель, морковь, говядина...).
+  It feeds `together` when a server has little history (models/suggest.py).
+- `translate(name, lang)`: the bilingual ingredient table maps a name to the other language.
+
+No model and no network: the table answers at once. See docs/suggestions.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from models.text import detect_lang, fold, normalize, tokens_key
+
+DATA = Path(__file__).parent / "data" / "dishes.json"
+Lang = Literal["ru", "en"]
+
+_COUNTED = frozenset({"pcs", "pack", "can", "jar", "bottle", "loaf", "head", "bunch", "box", "bag"})
+_COUNTED |= frozenset({"roll", "pair"})
+_SERVINGS = re.compile(
+    r"(?:\b(?:на|for|x|serves|serving|feeds)\s*)?(\d{1,3})\s*"
+    r"(?:человек[а]?|чел\.?|персон[ы]?|порци[йия]|гостей|people|persons|servings|guests|pax)?",
+    re.IGNORECASE,
+)
+_FILLER = frozenset(
+    [
+        "на",
+        "для",
+        "к",
+        "из",
+        "с",
+        "for",
+        "to",
+        "a",
+        "an",
+        "the",
+        "of",
+        "recipe",
+        "рецепт",
+        "ингредиенты",
+        "ingredients",
+        "make",
+        "cook",
+        "приготовить",
+        "готовлю",
+        "сделать",
+        "хочу",
+        "i",
+        "want",
+        "dinner",
+        "ужин",
+        "обед",
+        "lunch",
+        "человек",
+        "чел",
+        "персон",
+        "порций",
+        "people",
+        "persons",
+        "servings",
+        "guests",
+        "гостей",
+    ]
+)
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "ten": 10, "twelve": 12,
+    "двоих": 2, "двух": 2, "троих": 3, "трёх": 3, "трех": 3, "четверых": 4, "четырёх": 4,
+    "четырех": 4, "пятерых": 5, "пяти": 5, "шестерых": 6, "шести": 6, "восьми": 8, "десяти": 10,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    id: str
+    ru: tuple[str, ...]
+    en: tuple[str, ...]
+    basic: bool  # salt, oil, flour...: suggested by pairings only with a low weight
+
+    def name(self, lang: Lang) -> str:
+        return self.ru[0] if lang == "ru" else self.en[0]
+
+
+@dataclass(frozen=True)
+class Dish:
+    id: str
+    kind: str  # "dish" or "set" (an occasion: cleaning, a baby, a cheese board)
+    ru: tuple[str, ...]
+    en: tuple[str, ...]
+    serves: int
+    items: tuple[tuple[str, float | None, str | None], ...]
+
+    def name(self, lang: Lang) -> str:
+        return self.ru[0] if lang == "ru" else self.en[0]
+
+    @property
+    def ingredient_ids(self) -> frozenset[str]:
+        return frozenset(i for i, _, _ in self.items)
+
+
+@dataclass(frozen=True)
+class DishItem:
+    name: str
+    qty: float | None
+    unit: str | None
+    ingredient: str
+
+
+@cache
+def _raw() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(DATA.read_text(encoding="utf-8"))
+    return data
+
+
+@cache
+def ingredients() -> dict[str, Ingredient]:
+    basics = set(_raw()["basics"])
+    return {
+        key: Ingredient(key, tuple(v["ru"]), tuple(v["en"]), key in basics)
+        for key, v in _raw()["ingredients"].items()
+    }
+
+
+@cache
+def dishes() -> tuple[Dish, ...]:
+    return tuple(
+        Dish(
+            d["id"],
+            d["kind"],
+            tuple(d["ru"]),
+            tuple(d["en"]),
+            int(d["serves"]),
+            tuple((i, q, u) for i, q, u in d["items"]),
+        )
+        for d in _raw()["dishes"]
+    )
+
+
+@cache
+def _ingredient_index() -> dict[str, str]:
+    """normalized name (either language) -> ingredient id; the first listing wins."""
+    index: dict[str, str] = {}
+    for ingredient in ingredients().values():
+        for name in (*ingredient.ru, *ingredient.en):
+            index.setdefault(normalize(name), ingredient.id)
+            index.setdefault(tokens_key(name), ingredient.id)
+    return index
+
+
+def ingredient_of(name: str) -> str | None:
+    """The ingredient id a list item's name stands for, else None."""
+    index = _ingredient_index()
+    return index.get(normalize(name)) or index.get(tokens_key(name))
+
+
+def translate(name: str, lang: Lang) -> str | None:
+    """The ingredient's name in `lang` when the table knows the name, else None."""
+    found = ingredient_of(name)
+    return ingredients()[found].name(lang) if found else None
+
+
+# -- the dish prompt ----------------------------------------------------------------------
+
+
+def servings_of(prompt: str) -> tuple[int | None, str]:
+    """(servings asked for, the prompt without them): "борщ на 6" -> (6, "борщ")."""
+    match = None
+    for found in _SERVINGS.finditer(prompt):
+        match = found
+    if match is not None and 0 < int(match.group(1)) <= 100:
+        rest = (prompt[: match.start()] + " " + prompt[match.end() :]).strip()
+        return int(match.group(1)), rest
+    for word in fold(prompt).split():
+        if word in _NUMBER_WORDS:
+            return _NUMBER_WORDS[word], prompt
+    return None, prompt
+
+
+@cache
+def _dish_names() -> list[tuple[str, frozenset[str], Dish, Lang, str]]:
+    out: list[tuple[str, frozenset[str], Dish, Lang, str]] = []
+    for dish in dishes():
+        for lang, names in (("ru", dish.ru), ("en", dish.en)):
+            for name in names:
+                key = normalize(name)
+                entry = (key, frozenset(key.split()), dish, lang, _surface(name))
+                out.append(entry)  # type: ignore[arg-type]
+    return out
+
+
+def _surface(text: str) -> str:
+    """Folded words without filler, before morphology (a typo confuses pymorphy3)."""
+    return " ".join(w for w in re.findall(r"[^\W\d_]+", fold(text)) if w not in _FILLER)
+
+
+def find_dish(prompt: str) -> tuple[Dish, int] | None:
+    """The dish a prompt asks for and the servings (the dish's own when not given)."""
+    servings, rest = servings_of(prompt)
+    words = [w for w in normalize(rest).split() if w not in _FILLER and not w.isdigit()]
+    if not words:
+        return None
+    key = " ".join(words)
+    asked = frozenset(words)
+    lang = detect_lang(rest)
+    surface = _surface(rest)
+    best: tuple[float, Dish] | None = None
+    for name_key, name_words, dish, name_lang, name_surface in _dish_names():
+        if name_key == key:
+            score = 3.0
+        elif name_words <= asked:
+            score = 2.0 + len(name_words) / (len(asked) + 1)
+        elif asked <= name_words:
+            score = 1.0 + len(asked) / (len(name_words) + 1)
+        else:
+            score = _typo_score(surface, name_surface)
+        if score > 0 and name_lang == lang:
+            score += 0.01  # "caesar salad" on an English list: the English recipe
+        if score > 0 and (best is None or score > best[0]):
+            best = (score, dish)
+    if best is None:
+        return None
+    return best[1], servings or best[1].serves
+
+
+def _typo_score(asked: str, name_key: str) -> float:
+    """A misspelt dish name ("борщь", "lazagne"): one edit, two from 8 letters."""
+    from models.duplicates import edit_distance
+
+    if min(len(asked), len(name_key)) < 4 or max(len(asked), len(name_key)) < 5:
+        return 0.0
+    limit = 2 if len(name_key) >= 8 else 1
+    return 0.5 if edit_distance(asked, name_key, limit) <= limit else 0.0
+
+
+def scale(qty: float | None, unit: str | None, factor: float) -> float | None:
+    """A table quantity for `factor` times the servings, rounded to what a shop sells."""
+    if qty is None:
+        return None
+    value = qty * factor
+    if unit in _COUNTED:
+        return float(max(1, math.ceil(value - 0.2)))
+    if unit in ("g", "ml"):
+        return float(max(50, math.floor(value / 50 + 0.5) * 50))
+    return max(0.1, math.floor(value * 10 + 0.5) / 10)
+
+
+def dish_items(dish: Dish, servings: int, lang: Lang) -> list[DishItem]:
+    factor = servings / dish.serves
+    table = ingredients()
+    out: list[DishItem] = []
+    for key, qty, unit in dish.items:
+        value = scale(qty, unit, factor)
+        out.append(DishItem(table[key].name(lang), value, unit if value is not None else None, key))
+    return out
+
+
+def prompt_lang(prompt: str, default: Lang) -> Lang:
+    found = detect_lang(prompt)
+    return found if found is not None else default
+
+
+# -- pairings -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pairing:
+    name: str
+    score: float  # 0..1
+    because: str  # the dish's name in the list's language
+    ingredient: str
+
+
+@cache
+def _dishes_by_ingredient() -> dict[str, tuple[Dish, ...]]:
+    grouped: defaultdict[str, list[Dish]] = defaultdict(list)
+    for dish in dishes():
+        for key in dish.ingredient_ids:
+            grouped[key].append(dish)
+    return {key: tuple(found) for key, found in grouped.items()}
+
+
+def pairings(names: list[str], lang: Lang, limit: int = 10) -> list[Pairing]:
+    """What goes with the items on a list, from the dishes that share the most with it.
+
+    A dish's weight is overlap^2 / its size (two items of a borscht say more than one onion);
+    an ingredient's score sums the weights of the dishes it is in, basics (salt, oil, flour)
+    count a quarter. Scores are scaled to 0..1 by the best one.
+    """
+    have = {found for found in (ingredient_of(n) for n in names) if found}
+    if not have:
+        return []
+    overlap: defaultdict[str, int] = defaultdict(int)
+    by_id = {dish.id: dish for dish in dishes()}
+    by_ingredient = _dishes_by_ingredient()
+    for key in have:
+        for dish in by_ingredient.get(key, ()):
+            overlap[dish.id] += 1
+    table = ingredients()
+    scores: defaultdict[str, float] = defaultdict(float)
+    best_dish: dict[str, tuple[float, str]] = {}
+    for dish_id, shared in overlap.items():
+        dish = by_id[dish_id]
+        weight = shared * shared / len(dish.items)
+        for key in dish.ingredient_ids - have:
+            gain = weight * (0.25 if table[key].basic else 1.0)
+            scores[key] += gain
+            if key not in best_dish or gain > best_dish[key][0]:
+                best_dish[key] = (gain, dish_id)
+    if not scores:
+        return []
+    top = max(scores.values())
+    ranked = sorted(scores, key=lambda k: (-scores[k], k))[:limit]
+    return [
+        Pairing(table[k].name(lang), scores[k] / top, by_id[best_dish[k][1]].name(lang), k)
+        for k in ranked
+    ]
