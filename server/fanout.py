@@ -137,12 +137,18 @@ class Subscription:
     seen: int | None = None
     gaps: int = 0
     max_pending: int = 10_000
+    # Seconds a skipped number may take to arrive before it is a gap: with two processes
+    # writing one list, the other's next number often arrives before our own commit callback
+    # has noted ours, and a catch-up (a store read) for that is wasted work under load.
+    grace: float = 0.0
     _pending: set[int] = field(default_factory=set)
     _catching: bool = False
     _stale: bool = False
+    _timer: asyncio.TimerHandle | None = None
 
     def caught_up(self, seq: int) -> None:
         """The subscriber's replica holds everything up to seq (read from the store)."""
+        self._cancel_grace()
         self.seen = max(self.seen or 0, seq)
         self._catching = False
         while self.seen + 1 in self._pending:
@@ -174,9 +180,29 @@ class Subscription:
             return
         if seq == self.seen + 1:
             self.seen = seq
+            while self.seen + 1 in self._pending:  # what arrived early during a grace
+                self._pending.discard(self.seen + 1)
+                self.seen += 1
+            if not any(n > self.seen for n in self._pending):
+                self._pending.clear()
+                self._cancel_grace()
         elif seq > self.seen + 1:
             self._pending.add(seq)
+            if self.grace <= 0:
+                self._gap()
+            elif self._timer is None:
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_later(self.grace, self._grace_over)
+
+    def _grace_over(self) -> None:
+        self._timer = None
+        if not self._catching and any(n > (self.seen or 0) for n in self._pending):
             self._gap()
+
+    def _cancel_grace(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def lost_track(self) -> None:
         """Messages may have been lost (the link to the others was down): catch up."""
@@ -186,6 +212,7 @@ class Subscription:
             self._gap()
 
     def _gap(self) -> None:
+        self._cancel_grace()
         self._catching = True
         self.gaps += 1
         after = self.seen or 0
@@ -220,6 +247,7 @@ class Fanout:
         self._outgoing: asyncio.Queue[Message] | None = None
         # What the sender takes from the posted queue at once (one Redis round trip under load).
         self.post_batch = 128
+        self.gap_grace = 0.05  # see Subscription.grace
         self._closed = False
         self._sender: asyncio.Task[None] | None = None
 
@@ -232,7 +260,7 @@ class Fanout:
     async def subscribe(
         self, list_id: str, on_message: MessageHandler, on_gap: GapHandler
     ) -> Subscription:
-        sub = Subscription(list_id, on_message, on_gap, self.node)
+        sub = Subscription(list_id, on_message, on_gap, self.node, grace=self.gap_grace)
         first = list_id not in self._subs
         self._subs.setdefault(list_id, []).append(sub)
         if first:

@@ -6,6 +6,7 @@ room (tests/test_scaleout.py covers the same paths end to end with real processe
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -16,6 +17,7 @@ from server import rooms as rooms_module
 from server import schema
 from server.auth import Access
 from server.connection import Connection
+from server.fanout import Subscription
 from server.protocol import MessageType, decode, decode_awareness, encode_awareness_update
 from server.rooms import Room
 from tests.support import wait_for
@@ -116,3 +118,19 @@ async def test_remote_revocation_closes_only_that_links_sockets() -> None:
     room.remote_deleted()
     await wait_for(lambda: kept.closed == 4404, what="deletion closes every socket")
     assert calls == [False, True]
+
+
+async def test_a_number_that_arrives_within_the_grace_is_no_gap() -> None:
+    gaps: list[int] = []
+    sub = Subscription("l1", lambda _m: None, lambda _l, after: gaps.append(after), "me", grace=0.2)
+    sub.caught_up(3)
+    sub.note(5)  # the other process's; our own 4 is still in our commit callback
+    sub.note(4)  # ... and here it is
+    sub.note(6)
+    await asyncio.sleep(0.3)
+    assert gaps == [] and sub.seen == 6
+    sub.note(8)  # 7 never comes: a gap, once the grace is over
+    assert gaps == []
+    await wait_for(lambda: gaps == [6], what="the gap is reported after the grace")
+    sub.caught_up(8)
+    assert sub.seen == 8
