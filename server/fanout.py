@@ -141,6 +141,11 @@ class Subscription:
     # writing one list, the other's next number often arrives before our own commit callback
     # has noted ours, and a catch-up (a store read) for that is wasted work under load.
     grace: float = 0.0
+    # Set by the subscriber: True while its own commits for this list are in flight (then a
+    # skipped number may well be its own, noted once the commit callback runs: wait longer).
+    busy: Callable[[], bool] | None = None
+    max_grace: float = 2.0
+    _waited: float = 0.0
     _pending: set[int] = field(default_factory=set)
     _catching: bool = False
     _stale: bool = False
@@ -196,10 +201,17 @@ class Subscription:
 
     def _grace_over(self) -> None:
         self._timer = None
-        if not self._catching and any(n > (self.seen or 0) for n in self._pending):
-            self._gap()
+        if self._catching or not any(n > (self.seen or 0) for n in self._pending):
+            return
+        self._waited += self.grace
+        if self.busy is not None and self.busy() and self._waited < self.max_grace:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.grace, self._grace_over)
+            return
+        self._gap()
 
     def _cancel_grace(self) -> None:
+        self._waited = 0.0
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -134,3 +134,18 @@ async def test_a_number_that_arrives_within_the_grace_is_no_gap() -> None:
     await wait_for(lambda: gaps == [6], what="the gap is reported after the grace")
     sub.caught_up(8)
     assert sub.seen == 8
+
+
+async def test_a_gap_waits_while_own_commits_are_in_flight() -> None:
+    gaps: list[int] = []
+    in_flight = [True]
+    sub = Subscription(
+        "l1", lambda _m: None, lambda _l, after: gaps.append(after), "me", grace=0.05
+    )
+    sub.busy = lambda: in_flight[0]
+    sub.caught_up(3)
+    sub.note(5)  # 4 is ours, still committing: no gap while we are busy
+    await asyncio.sleep(0.3)
+    assert gaps == []
+    in_flight[0] = False  # our commits settled and 4 never came: it is a gap after all
+    await wait_for(lambda: gaps == [3], what="the gap once nothing of ours is in flight")
