@@ -326,12 +326,10 @@ def server_state(services: Services) -> dict[str, Any]:
         "uptime_s": round(time.monotonic() - services.started_monotonic, 1),
         "jobs": services.jobs.to_json(),
     }
-    # Catalog imports, when the catalog work is merged: it reports them as jobs of kind
-    # "catalog import"; a `catalog` service with a status() is shown as it is.
-    catalog = getattr(services, "catalog", None)
-    status = getattr(catalog, "status", None)
-    if callable(status):
-        state["catalog"] = status()
+    # The catalog: imported shops, and its imports (also among the jobs, kind "catalog import").
+    from server.catalog import admin_status  # server.catalog imports this module
+
+    state["catalog"] = admin_status(services)
     return state
 
 

@@ -16,7 +16,7 @@ from pycrdt import Doc
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server import bodies, items, lists, schema
+from server import bodies, catalog, items, lists, schema
 from server.auth import new_token, token_from
 from server.errors import (
     ConflictError,
@@ -96,7 +96,8 @@ async def put_list(request: Request) -> JSONResponse:
 async def get_list(request: Request) -> JSONResponse:
     list_id, access = await authorize(request, "view")
     doc = await document(request, list_id)
-    return JSONResponse({**schema.list_to_json(list_id, doc), "role": access.role})
+    extras = await catalog.list_extras(request, list_id, doc)  # totals and shop
+    return JSONResponse({**schema.list_to_json(list_id, doc), "role": access.role, **extras})
 
 
 async def patch_list(request: Request) -> JSONResponse:
@@ -184,7 +185,8 @@ async def patch_item(request: Request) -> JSONResponse:
     fields = (await body_of(request, bodies.ItemPatch)).given()
     room = await room_of(request, list_id)
     item_id = request.path_params["item_id"]
-    items.item_map(room.doc, item_id)
+    # A product linked to an item the table could not file gives it the product's category.
+    await catalog.follow_product(request, fields, items.item_map(room.doc, item_id))
     await change(request, room, access, lambda doc: items.patch_item(doc, item_id, fields))
     return JSONResponse(schema.item_to_json(item_id, items.item_map(room.doc, item_id)))
 

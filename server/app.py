@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import admin, api, feed, openapi, transfer
+from server import admin, api, catalog, feed, openapi, transfer
 from server.errors import (
     ListokError,
     api_error_handler,
@@ -111,6 +111,10 @@ def api_routes() -> list[BaseRoute]:
         Route(L + "/suggestions", api.suggestions, methods=["GET", "POST"]),
         Route(L + "/export", transfer.export_list, methods=["GET"]),
         Route(L + "/import", transfer.import_list, methods=["POST"]),
+        # catalog: product lookup, the list's shop and aisle order
+        Route("/api/products", catalog.products, methods=["GET"]),
+        Route(L + "/shop", catalog.get_shop, methods=["GET"]),
+        Route(L + "/shop", catalog.put_shop, methods=["PUT"]),
     ]
 
 
@@ -126,6 +130,10 @@ def admin_routes() -> list[BaseRoute]:
         Route(a + "/purge", admin.purge, methods=["POST"]),
         Route(a + "/state", admin.state, methods=["GET"]),
         Route(a + "/jobs", admin.jobs, methods=["GET"]),
+        # catalog (server/catalog.py): the operator's price-list imports
+        Route(a + "/catalog", catalog.admin_list, methods=["GET"]),
+        Route(a + "/catalog", catalog.admin_import, methods=["POST"]),
+        Route(a + "/catalog/{store}", catalog.admin_remove, methods=["DELETE"]),
         Route("/admin", admin.page, methods=["GET"]),
         Route("/admin/{name}", admin.page_file, methods=["GET"]),
     ]

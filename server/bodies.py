@@ -8,6 +8,7 @@ by measurement: docs/decisions/request-schemas.md.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 import msgspec
@@ -18,9 +19,11 @@ from server.events import EVENT_TYPES
 
 if TYPE_CHECKING:
     Category = str
+    Aisle = str
     EventType = str
 else:
     Category = Literal[("", *schema.CATEGORIES)]
+    Aisle = Literal[tuple(schema.CATEGORIES)]
     EventType = Literal[tuple(EVENT_TYPES)]
 
 FORMAT: Final = "listok.list/v1"
@@ -36,6 +39,11 @@ Prompt = Annotated[str, Meta(min_length=1, max_length=schema.PROMPT_MAX)]
 ShortText = Annotated[str, Meta(max_length=schema.IMPORT_TEXT_MAX)]
 Stamp = Annotated[float, Meta(ge=0)]
 Duplicate = Literal["reject", "add", "merge"]
+StoreName = Annotated[str, Meta(min_length=1, max_length=schema.STORE_NAME_MAX)]
+Sku = Annotated[str, Meta(min_length=1, max_length=schema.SKU_MAX)]
+ProductName = Annotated[str, Meta(max_length=schema.PRODUCT_NAME_MAX)]
+Currency = Annotated[str, Meta(max_length=schema.CURRENCY_MAX)]
+Price = Annotated[float, Meta(ge=0, le=schema.PRICE_MAX)]
 
 
 class Body(Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -47,6 +55,14 @@ def _stripped(value: str, field: str, *, empty: bool = True) -> str:
     if not empty and not value:
         raise ValueError(f"{field} must not be empty")
     return value
+
+
+def shop_name(value: str, field: str = "store") -> str:
+    """A shop's name as given ("Magnum", "Small 24"): spaces collapsed, printable, not empty."""
+    name = " ".join(value.split())
+    if not name or any(unicodedata.category(c)[0] == "C" for c in name):
+        raise ValueError(f"{field} must be 1-{schema.STORE_NAME_MAX} printable characters")
+    return name
 
 
 # -- requests ------------------------------------------------------------------------------
@@ -91,8 +107,45 @@ class ItemFields(Body):
         }
 
 
+class Product(Body):
+    """A catalog offer an item is linked to (picked in the app, or PATCHed): `product`."""
+
+    store: StoreName
+    sku: Sku
+    price: Price
+    name: ProductName = ""
+    currency: Currency = ""
+    unit_price: Price | None = None
+
+    def __post_init__(self) -> None:
+        self.store = shop_name(self.store, "product.store")
+        self.sku = _stripped(self.sku, "product.sku", empty=False)
+        self.name = self.name.strip()
+        self.currency = self.currency.strip()
+
+    def link(self) -> dict[str, Any]:
+        """What the item's document holds (unit_price only when known)."""
+        out: dict[str, Any] = {
+            "store": self.store,
+            "sku": self.sku,
+            "name": self.name,
+            "currency": self.currency,
+            "price": self.price,
+        }
+        if self.unit_price is not None:
+            out["unit_price"] = self.unit_price
+        return out
+
+
 class ItemPatch(ItemFields):
     checked: bool | UnsetType = UNSET
+    product: Product | UnsetType | None = UNSET
+
+    def given(self) -> dict[str, Any]:
+        out = super().given()
+        if isinstance(self.product, Product):
+            out["product"] = self.product.link()
+        return out
 
 
 class Position(Body):
@@ -154,6 +207,24 @@ class PromptBody(Body):
         self.prompt = _stripped(self.prompt, "prompt", empty=False)
 
 
+class ShopChoice(Body):
+    """`PUT /api/lists/{id}/shop`: the list's shop (null: none) and, for that shop, the aisle
+    order set by hand (null: back to the learned one). An order needs the shop it is for."""
+
+    shop: StoreName | UnsetType | None = UNSET
+    order: Annotated[list[Aisle], Meta(max_length=schema.AISLE_ORDER_MAX)] | UnsetType | None = (
+        UNSET
+    )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.shop, str):
+            self.shop = shop_name(self.shop, "shop")
+        if self.order is not UNSET and not isinstance(self.shop, str):
+            raise ValueError("give the shop whose order this is")
+        if isinstance(self.order, list):
+            self.order = list(dict.fromkeys(self.order))
+
+
 class ExportItem(Struct, omit_defaults=True):
     """An item of a JSON export, as imported back (fields the export adds are ignored)."""
 
@@ -210,6 +281,86 @@ class Item(Struct):
     created_at: int | None
     updated_at: int | None
     created_by: str
+    product: Product | None = None
+
+
+class Offer(Struct):
+    """A catalog offer as `GET /api/products` answers it."""
+
+    store: str
+    sku: str
+    name: str
+    brand: str
+    price: float | None
+    currency: str
+    unit: str
+    unit_price: float | None
+    unit_base: str  # kg, l or pc: what unit_price is per
+    barcode: str
+    category: str
+    available: bool
+    catalog_date: str
+    imported_at: int
+
+
+class Products(Struct):
+    items: list[Offer]
+
+
+class StoreTotal(Struct):
+    store: str
+    currency: str
+    total: float
+    priced: int
+    unpriced: int
+    catalog_date: str
+    imported_at: int
+    stale: bool
+
+
+class Totals(Struct):
+    """Per imported store: the estimated cost of the unchecked items priced there."""
+
+    stores: list[StoreTotal]
+    cheapest: str | None
+    items: int
+    partial: bool  # more unchecked items than LISTOK_CATALOG_TOTALS_MAX_LOOKUPS allowed
+
+
+class Shop(Struct):
+    shop: str | None
+    order: list[str]
+    learned: list[str]
+    manual: list[str] | None
+
+
+class CatalogStore(Struct):
+    store: str
+    format: str
+    source: str
+    catalog_date: str
+    company: str
+    currency: str
+    imported_at: int
+    offers: int
+    available: int
+    stale: bool
+
+
+class CatalogStores(Struct):
+    stores: list[CatalogStore]
+
+
+class CatalogImport(Struct):
+    store: str
+    offers: int
+    available: int
+    added: int
+    kept: int
+    repriced: int
+    vanished: int
+    repeated: int
+    seconds: float
 
 
 class List(Struct):
@@ -218,6 +369,8 @@ class List(Struct):
     created_at: int | None
     items: list[Item]
     role: Literal["owner", "edit", "view"] | UnsetType = UNSET
+    totals: Totals | UnsetType = UNSET  # GET /api/lists/{id}: the catalog's estimate
+    shop: str | UnsetType | None = UNSET
 
 
 class Items(Struct):
@@ -275,8 +428,31 @@ class DuplicateAnswer(Struct):
     duplicate: Item | None
 
 
-REQUESTS: Final = (NewList, ListPatch, NewItem, NewItems, ItemPatch, Position, NewShare)
-RESPONSES: Final = (Error, Item, List, Items, CreatedList, Share, Shares, Suggestions, Activity)
+REQUESTS: Final = (
+    NewList,
+    ListPatch,
+    NewItem,
+    NewItems,
+    ItemPatch,
+    Position,
+    NewShare,
+    ShopChoice,
+)
+RESPONSES: Final = (
+    Error,
+    Item,
+    List,
+    Items,
+    CreatedList,
+    Share,
+    Shares,
+    Suggestions,
+    Activity,
+    Products,
+    Shop,
+    CatalogStores,
+    CatalogImport,
+)
 ALL: Final = (*REQUESTS, PromptBody, Export, *RESPONSES, DuplicateAnswer)
 
 

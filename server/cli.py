@@ -15,6 +15,7 @@ import uvicorn
 
 from server import remote_cli
 from server.app import Listok, create_app
+from server.catalog import add_catalog_commands
 from server.logs import configure as configure_logging
 from server.services import check_scale_out
 from server.settings import Settings
@@ -287,9 +288,12 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument("--format", choices=["json", "text", "markdown"], default="text")
     export.add_argument("--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR)")
     remote_cli.add_commands(commands)
+    add_catalog_commands(commands)
     args = parser.parse_args(argv)
     if hasattr(args, "client"):
         sys.exit(remote_cli.run(args))
+    if getattr(args, "catalog_command", None) is not None:
+        sys.exit(args.catalog_command(args))
     if args.command == "suggest":
         settings = Settings.from_env(data_dir=args.data_dir)
         configure_logging("warning", "text")

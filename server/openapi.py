@@ -277,6 +277,52 @@ PATHS: Final[dict[str, Any]] = {
             params=_L,
         )
     },
+    # The catalog (server/catalog.py, docs/catalog.md); its operator routes are with /api/admin.
+    "/api/products": {
+        "get": _op(
+            "Look products up in the imported catalogs (any list's token), best match first",
+            {**_ok(200, _ref("Products")), **_errors(401, 422)},
+            params=[
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": True,
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": schema.PRODUCT_QUERY_MAX,
+                    },
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": schema.PRODUCT_LIMIT_MAX,
+                    },
+                },
+                {
+                    "name": "store",
+                    "in": "query",
+                    "schema": {"type": "string", "maxLength": schema.STORE_NAME_MAX},
+                },
+            ],
+        )
+    },
+    "/api/lists/{list_id}/shop": {
+        "get": _op(
+            "The list's shop and that shop's aisle order (learned from ticks, or set by hand)",
+            {**_ok(200, _ref("Shop")), **_errors(401, 403, 404)},
+            params=[LIST_ID],
+        ),
+        "put": _op(
+            "Set the list's shop (null: none) and optionally the shop's aisle order (edit)",
+            {**_ok(200, _ref("Shop")), **_errors(400, 401, 403, 404, 413, 422)},
+            body=_json(_ref("ShopChoice")),
+            params=[LIST_ID],
+        ),
+    },
 }
 
 

@@ -38,6 +38,15 @@ PROMPT_MAX: Final = 200  # a dish or occasion for suggestions
 ACTOR_MAX: Final = 80  # the X-Listok-Name display name
 IMPORT_TEXT_MAX: Final = 200  # id, order and created_by of an imported item
 TOKEN_PATTERN: Final = r"^[A-Za-z0-9_-]{32,128}$"
+# The catalog (docs/catalog.md): an item's `product` link and a list's shop.
+STORE_NAME_MAX: Final = 60  # a shop's name, as imported or picked
+SKU_MAX: Final = 100
+PRODUCT_NAME_MAX: Final = 300
+CURRENCY_MAX: Final = 8
+PRICE_MAX: Final = 1_000_000_000_000  # tenge, roubles, euros: any real price is far below
+AISLE_ORDER_MAX: Final = 100  # categories in a shop's hand-set aisle order
+PRODUCT_QUERY_MAX: Final = 100  # GET /api/products?q=
+PRODUCT_LIMIT_MAX: Final = 50  # GET /api/products?limit=
 MAX_BODY: Final = 1 << 20  # bytes of any request body
 ITEM_FIELDS: Final = (
     "name",
@@ -51,6 +60,7 @@ ITEM_FIELDS: Final = (
     "created_at",
     "updated_at",
     "created_by",
+    "product",  # the catalog offer picked for it: {store, sku, name, price, currency, ...}
 )
 
 _ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-"
@@ -152,6 +162,7 @@ def item_to_json(item_id: str, item: Any) -> dict[str, Any]:
     for text_field in ("note", "category", "created_by"):
         if not isinstance(out[text_field], str):
             out[text_field] = ""
+    out["product"] = out["product"] if isinstance(out["product"], dict) else None
     return out
 
 

@@ -17,6 +17,7 @@ from server.rooms import Rooms
 from server.settings import Settings
 from server.suggestions import Suggestions, suggester_from
 from store import Writer, open_store
+from store.catalog import CatalogStore
 
 log = logging.getLogger("listok")
 
@@ -47,6 +48,7 @@ class Services:
             compact_bytes=settings.compact_bytes,
             pool_size=settings.database_pool_size,
         )
+        self.catalog = CatalogStore(settings.catalog_path, synchronous=settings.synchronous)
         self.writer = Writer(self.store, window=settings.commit_window_ms / 1000)
         self.writer.on_commit = self._on_commit
         self.tokens = Tokens(self.store)
@@ -138,3 +140,4 @@ class Services:
         await self.suggestions.stop()
         await self.writer.stop()
         self.store.close()
+        self.catalog.close()

@@ -69,6 +69,13 @@ class Settings:
     # purge_interval_seconds), its id kept as a tombstone that is never re-created.
     deleted_retention_days: float = 30.0
     purge_interval_seconds: float = 3600.0
+    # Catalog (docs/catalog.md). Largest price list accepted by POST /api/admin/catalog; a
+    # catalog imported longer ago than this is marked stale in totals; (item, store) prices looked
+    # up per list in totals: the unchecked items priced are this divided by the number of stores
+    # (the rest: partial).
+    catalog_max_upload_bytes: int = 256 * 1024 * 1024
+    catalog_stale_days: float = 7.0
+    catalog_totals_max_lookups: int = 1000
 
     # Suggestions (docs/suggestions.md). model: a GGUF file, "none" (off), or empty for the
     # default model package; its thread count (0: cores - 1, at most 4), seconds per request,
@@ -95,6 +102,12 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "listok.db"
+
+    @property
+    def catalog_path(self) -> Path:
+        """The catalog's SQLite file: beside the lists in listok.db, or, when the lists are in
+        PostgreSQL (database_url), its own catalog.db in the data dir (docs/catalog.md)."""
+        return self.data_dir / ("catalog.db" if self.database_url else "listok.db")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

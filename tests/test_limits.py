@@ -159,3 +159,57 @@ def test_answers_match_their_declarations(live_server: ServerProcess) -> None:
     msgspec.json.decode(error.content, type=bodies.Error, strict=True)
     dup = api("GET", "/duplicate?name=Хлеба", list_id)
     assert msgspec.json.decode(dup.content, type=bodies.DuplicateAnswer, strict=True).duplicate
+
+
+CATALOG_DRIVEN = {
+    ("Product", "store"),
+    ("Product", "sku"),
+    ("Product", "name"),
+    ("Product", "currency"),
+    ("Product", "price"),
+    ("Product", "unit_price"),
+    ("ShopChoice", "shop"),
+    ("ShopChoice", "order"),
+}
+
+
+def test_catalog_limits_are_enforced(live_server: ServerProcess) -> None:
+    """The catalog's bodies too: an item's `product` link and a list's shop (server/catalog.py)."""
+    schemas = documented(live_server)
+    limited = {
+        (name, field)
+        for name in ("Product", "ShopChoice")
+        for field, prop in schemas[name]["properties"].items()
+        for option in prop.get("anyOf", [prop])
+        if {"maxLength", "maximum", "maxItems"} & set(option)
+    }
+    assert limited == CATALOG_DRIVEN
+    list_id = live_server.create_list()
+    item = live_server.api("POST", "/items", list_id, json={"name": "сыр"}).json()
+    link = {"store": "Magnum", "sku": "1", "name": "Сыр", "price": 100, "currency": "KZT"}
+
+    def product_patch(field: str, value: Any) -> httpx.Response:
+        body = {"product": {**link, field: value}}
+        return live_server.api("PATCH", f"/items/{item['id']}", list_id, json=body)
+
+    def shop_put(field: str, value: Any) -> httpx.Response:
+        body = {"shop": "Magnum", field: value}
+        return live_server.api("PUT", "/shop", list_id, json=body)
+
+    for body, field in sorted(CATALOG_DRIVEN):
+        send = product_patch if body == "Product" else shop_put
+        if field in ("price", "unit_price"):
+            top = bound(schemas, body, field, "maximum")
+            at, past = top, top + 1
+        elif field == "order":
+            top = bound(schemas, body, field, "maxItems")
+            at, past = ["dairy"] * top, ["dairy"] * (top + 1)
+        else:
+            top = bound(schemas, body, field, "maxLength")
+            at, past = "x" * top, "x" * (top + 1)
+        ok = send(field, at)
+        assert ok.status_code == 200, (body, field, ok.text)
+        refused = send(field, past)
+        assert refused.status_code == 422, (body, field, refused.text)
+        assert refused.json()["ok"] is False
+        assert refused.json()["field"].endswith(field), refused.json()

@@ -68,7 +68,12 @@ export function makeRows (view, { reorder, toast, addInput }) {
     const item = view.current(id)
     if (!item) return
     const row = rows.get(id)
-    const li = row.el.nextElementSibling || row.el.previousElementSibling
+    // The neighbour in this section, across category groups (each group is its own list).
+    const container = row.el.closest('.done-items') || row.el.closest('.items-card') || row.el.parentElement
+    const inSection = [...container.querySelectorAll('li.item')].filter((li) =>
+      !li.closest('.done-items') === !row.el.closest('.done-items'))
+    const at = inSection.indexOf(row.el)
+    const li = inSection[at + 1] || inSection[at - 1]
     const stay = li ? li.querySelector('input.check') : null
     updateItem(doc, id, { checked })
     view.render()
