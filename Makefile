@@ -8,7 +8,7 @@ DATA   ?= ./data
 
 .PHONY: run test check lint install llm node-deps client chromium model clean help \
 	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile \
-	bench-capacity bench-growth soak bench-hostile bench-catalog
+	bench-capacity bench-growth soak bench-hostile bench-catalog bench-scaleout
 
 # llama-cpp-python compiles llama.cpp (about 8 minutes on 2 cores, cached by pip afterwards).
 # The default build uses -march=native, whose AMX kernels crash here (docs/suggestions.md).
@@ -129,6 +129,10 @@ bench-hostile: bench-deps
 # BENCH_ARGS="--big-mb 200" also imports a 200 MB feed and reports its peak memory.
 bench-catalog: install
 	$(BIN)/python bench/catalog.py $(BENCH_ARGS)
+
+# Scale-out (issue 10): SQLite, PostgreSQL, 2 processes on PostgreSQL + Redis; cross-process fan-out.
+bench-scaleout: bench-deps
+	node bench/scaleout.mjs $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules client/node_modules client/dist bench/node_modules

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -13,13 +14,14 @@ from typing import Any
 import uvicorn
 
 from server import remote_cli
-from server.app import create_app
+from server.app import Listok, create_app
 from server.catalog import add_catalog_commands
 from server.logs import configure as configure_logging
+from server.services import check_scale_out
 from server.settings import Settings
 
 
-def uvicorn_config(settings: Settings, **overrides: object) -> uvicorn.Config:
+def uvicorn_config(settings: Settings, app: object = None, **overrides: object) -> uvicorn.Config:
     """The uvicorn settings Listok needs: liveness pings, frame limit, quick graceful exit."""
     half = settings.liveness_timeout / 2
     options: dict[str, object] = {
@@ -36,7 +38,7 @@ def uvicorn_config(settings: Settings, **overrides: object) -> uvicorn.Config:
         "lifespan": "on",
     }
     options.update(overrides)
-    return uvicorn.Config(create_app(settings), **options)  # type: ignore[arg-type]
+    return uvicorn.Config(app or create_app(settings), **options)  # type: ignore[arg-type]
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -49,7 +51,52 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings) -> None:
+def create_app_from_env() -> Listok:
+    """The app of one worker of `listok serve --workers N`, from the LISTOK_* variables."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
+def serve_workers(settings: Settings, workers: int) -> None:
+    """N processes on one socket under uvicorn's supervisor (a dead worker is replaced).
+
+    The socket is bound and listening here, then handed to every worker; each builds its app
+    from the LISTOK_* variables (set here from the flags), so every worker has the same
+    settings. They share lists through PostgreSQL and Redis, which is why both are required.
+    """
+    if not (settings.database_url and settings.redis_url):
+        raise SystemExit(
+            "listok: --workers N > 1 needs LISTOK_DATABASE_URL (postgresql://...) and"
+            " LISTOK_REDIS_URL: workers share lists through PostgreSQL and Redis"
+        )
+    from uvicorn.supervisors import Multiprocess
+
+    sock = listening_socket(settings.host, settings.port)
+    sock.listen(2048)  # connections wait in the backlog until a worker is up
+    host, port = sock.getsockname()[:2]
+    os.environ.update(
+        {
+            "LISTOK_WORKERS": "1",  # what each worker is
+            "LISTOK_HOST": settings.host,
+            "LISTOK_PORT": str(port),
+            "LISTOK_DATA_DIR": str(settings.data_dir),
+            "LISTOK_LOG_LEVEL": settings.log_level,
+        }
+    )
+    config = uvicorn_config(
+        settings, "server.cli:create_app_from_env", factory=True, workers=workers
+    )
+    print(f"listok: {workers} workers", flush=True)
+    print(f"listok listening on http://{host}:{port}", flush=True)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def serve(settings: Settings, workers: int = 1) -> None:
+    check_scale_out(settings)
+    if workers > 1:
+        serve_workers(settings, workers)
+        return
     sock = listening_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     config = uvicorn_config(settings)
@@ -224,6 +271,12 @@ def main(argv: list[str] | None = None) -> None:
         "--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR, ./data)"
     )
     run.add_argument("--log-level", help="debug, info, warning (LISTOK_LOG_LEVEL)")
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="processes on this port, LISTOK_WORKERS (more than 1 needs LISTOK_DATABASE_URL"
+        " and LISTOK_REDIS_URL)",
+    )
     suggest = commands.add_parser("suggest", help="print suggestions for a list")
     suggest.add_argument("list_id")
     suggest.add_argument("--prompt", help='a dish or occasion, e.g. "борщ на 6" (needs the model)')
@@ -250,10 +303,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(_export(settings, args.list_id.lower(), args.format))
     if args.command == "serve":
         settings = Settings.from_env(
-            host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            log_level=args.log_level,
+            workers=args.workers,
         )
         configure_logging(settings.log_level, settings.log_format)
-        serve(settings)
+        serve(settings, max(1, settings.workers))
     operator_command = getattr(args, "func", None)
     if operator_command is not None:
         configure_logging("warning", "text")

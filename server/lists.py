@@ -115,6 +115,7 @@ async def delete(services: Services, list_id: str) -> bool:
     if room is not None:
         for conn in list(room.conns):
             conn.close_soon(CloseCode.NOT_FOUND, "the list was deleted")
+    await services.published_deletion(list_id)  # other processes close and unload it
     return deleted
 
 
@@ -136,3 +137,4 @@ async def revoke_share(services: Services, list_id: str, share_id: str) -> None:
     room = services.rooms.loaded(list_id)
     if room is not None:
         room.close_share(share_id, CloseCode.UNAUTHORIZED, "this link was revoked")
+    await services.published_revocation(list_id, share_id)  # and on every other process

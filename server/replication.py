@@ -98,6 +98,9 @@ class Follower:
                 await self.close()
                 return None
             self.target = build(updates)
+            # A room says whether its own commits are in flight (`idle`; see Subscription.busy).
+            target = self.target
+            self.sub.busy = lambda: not getattr(target, "idle", True)
         except BaseException:
             await self.close()
             raise

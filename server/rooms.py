@@ -6,7 +6,9 @@ once for all receivers. A sync reply is computed when asked and released once ev
 reflects is committed, so no peer ever sees state that a crash could lose. A commit that fails
 drops the room (its sockets close with 1011; see docs/decisions/commit-before-broadcast.md).
 
-Connections live in server/connection.py, presence in server/presence.py.
+Connections live in server/connection.py, presence in server/presence.py. With several
+processes (LISTOK_REDIS_URL) a room also publishes what it committed and applies what the others
+committed (server/fanout.py, server/replication.py; docs/decisions/redis-fanout.md).
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pycrdt import Doc, TransactionEvent, get_state, merge_updates
+from pycrdt import Doc, TransactionEvent, get_state
 
 from server.connection import Connection
 from server.errors import CloseCode, NotFoundError, TooLargeError, UnavailableError
 from server.events import EventRecorder
+from server.fanout import Fanout, Kind, Message, Origin
 from server.metrics import Metrics
 from server.presence import Presence
 from server.protocol import (
+    AwarenessEntry,
     MessageType,
     ProtocolError,
     SyncType,
@@ -39,11 +43,15 @@ from server.protocol import (
     encode_sync,
     read_var_uint,
 )
+from server.replication import Follower
 from store import Change, Event, Store, Writer
+from store.replay import apply_history, merge
 
 log = logging.getLogger("listok.rooms")
 
 EMPTY_UPDATE = b"\x00\x00"
+# A remote client's presence not renewed for this long is dropped (clients renew every 15 s).
+REMOTE_PRESENCE_TTL = 45.0
 T = TypeVar("T")
 
 __all__ = ["Connection", "Presence", "QuotaError", "Room", "Rooms", "apply_history", "merge"]
@@ -85,6 +93,7 @@ class Room:
         size: int = 0,
         presence: Presence | None = None,
         listeners: list[Listener] | None = None,
+        fanout: Fanout | None = None,
     ) -> None:
         self.list_id = list_id
         self.doc = doc
@@ -110,6 +119,15 @@ class Room:
         self.on_empty: Callable[[Room], None] | None = None
         self.on_failed: Callable[[Room], None] | None = None
         self.listeners: list[Listener] = listeners if listeners is not None else []
+        # Several processes: what this room commits is published, what others commit arrives
+        # through the follower (None with one process: nothing of this runs).
+        self.fanout = fanout
+        self.follower: Follower | None = None
+        # Remote clients' presence: (node, client id) -> (pseudo-connection, last renewed).
+        self._remote_peers: dict[tuple[str, int], tuple[Connection, float]] = {}
+        self._relay: list[bytes] = []  # remote updates applied, to broadcast at the next tick
+        # Called after a remote revocation or deletion: drop cached token lookups here too.
+        self.on_remote_access: Callable[[Room, bool], None] | None = None
 
     def add_listener(self, listener: Listener) -> None:
         """Called with (room, events, by_peer) once events are committed; every one is called."""
@@ -133,6 +151,7 @@ class Room:
     # -- connections ---------------------------------------------------------------------
 
     def join(self, conn: Connection) -> None:
+        self._expire_remote_presence()
         self.conns.add(conn)
         conn.start()
         conn.send(encode_sync(SyncType.STEP1, self.doc.get_state()))
@@ -146,7 +165,9 @@ class Room:
         conn.stop()
         removed = self.presence.remove(conn)
         if removed:
-            self._broadcast(encode_awareness(encode_awareness_update(removed)), exclude=None)
+            update = encode_awareness_update(removed)
+            self._broadcast(encode_awareness(update), exclude=None)
+            self._publish(Message(Kind.PRESENCE_REMOVED, self.list_id, payload=update))
         if not self.conns and self.on_empty is not None and not self.failed:
             self.on_empty(self)
 
@@ -241,14 +262,20 @@ class Room:
             raise QuotaError(f"the list is over its size quota of {self.max_bytes} bytes")
 
     def _queue_update(
-        self, update: bytes, sender: Connection | None, received: float
-    ) -> asyncio.Future[None]:
+        self,
+        update: bytes,
+        sender: Connection | None,
+        received: float,
+        origin: Origin = Origin.SOCKET,
+    ) -> asyncio.Future[int | None]:
         self._seq += 1
         seq = self._seq
         self.size += len(update)
         events = self.recorder.take()
         fut = self.writer.append(Change(self.list_id, update, events))
         self._outbox.append(_Pending(seq, received, update=update, sender=sender))
+        if self.fanout is not None:  # first: other processes hear of it in commit order
+            fut.add_done_callback(lambda f: self._publish_update(update, origin, f))
         if events:
             by_peer = sender is not None
             fut.add_done_callback(
@@ -260,19 +287,41 @@ class Room:
             self._committed_up_to(seq, None)
         return fut
 
+    def _publish_update(
+        self, update: bytes, origin: Origin, fut: asyncio.Future[int | None]
+    ) -> None:
+        """A committed update goes to the other processes (never one that did not commit).
+
+        Even from a room that failed since: what committed is in the store, and the others
+        would otherwise learn of it only at their next gap.
+        """
+        if _failed(fut):
+            return
+        seq = fut.result() or 0
+        self._publish(Message(Kind.UPDATE, self.list_id, seq=seq, payload=update, origin=origin))
+
+    def _publish(self, message: Message) -> None:
+        if self.fanout is not None:
+            self.fanout.post(message)
+
     def _events_committed(self, events: tuple[Event, ...], by_peer: bool) -> None:
         """by_peer: the change came from a socket (not from the server's own API or jobs)."""
         for event in events:
             self.metrics.events.labels(event.type).inc()
-        for waiter in self._event_waiters:
-            waiter.set()
+        origin = Origin.SOCKET if by_peer else Origin.API
+        self._publish(Message(Kind.EVENTS, self.list_id, event_id=0, origin=origin))
+        self._wake_event_streams()
         for listener in list(self.listeners):
             try:
                 listener(self, events, by_peer)
             except Exception:
                 log.exception("list %s: an event listener failed", self.list_id)
 
-    def _committed_up_to(self, seq: int, fut: asyncio.Future[None] | None) -> None:
+    def _wake_event_streams(self) -> None:
+        for waiter in self._event_waiters:
+            waiter.set()
+
+    def _committed_up_to(self, seq: int, fut: asyncio.Future[int | None] | None) -> None:
         if self.failed:
             return
         if fut is not None and _failed(fut):
@@ -330,17 +379,123 @@ class Room:
             self.metrics.rejected.labels("presence").inc(self.presence.refused - refused)
         if not accepted:
             return
-        self._broadcast(encode_awareness(encode_awareness_update(accepted)), exclude=conn)
+        update = encode_awareness_update(accepted)
+        self._broadcast(encode_awareness(update), exclude=conn)
+        self._publish(Message(Kind.PRESENCE, self.list_id, payload=update))
 
     def _broadcast(self, frame: bytes, *, exclude: Connection | None) -> None:
         for conn in self.conns:
             if conn is not exclude:
                 conn.send(frame)
 
+    # -- changes made on other processes (server/replication.py RemoteTarget) ---------------
+
+    def apply_remote(self, update: bytes) -> None:
+        """Another process committed this update: apply it and pass it to local sockets.
+
+        Never stored, recorded as events or published again (the other process did that).
+        """
+        if self.failed:
+            return
+        try:
+            with self.doc.transaction(origin=Origin.REMOTE):
+                self.doc.apply_update(update)
+        except ValueError:
+            log.error("list %s: a remote update could not be applied; skipped", self.list_id)
+            return
+        finally:
+            # Events of a remote change were recorded where it was made; the recorder keeps
+            # only its name index current.
+            self.recorder.take()
+        # Not added to self.size: the quota of a list is counted by the processes that write to
+        # it, and only a process's own compaction resets its count; counting traffic it merely
+        # relays would refuse a writer here long after the list was folded elsewhere.
+        # Relayed once per loop tick: what arrived together leaves as one merged frame.
+        if not self._relay:
+            asyncio.get_running_loop().call_soon(self._flush_relay)
+        self._relay.append(update)
+
+    def _flush_relay(self) -> None:
+        updates, self._relay = self._relay, []
+        if not updates or self.failed:
+            return
+        merged = merge(updates)
+        for update in [merged] if merged is not None else updates:
+            self._broadcast(encode_sync(SyncType.UPDATE, update), exclude=None)
+
+    def remote_presence(self, node: str, awareness: bytes, removed: bool) -> None:
+        """Awareness states of another process's clients, shown to local sockets.
+
+        Each remote client id is held by a pseudo-connection of its own (the publishing
+        process enforced the per-socket bounds); a null state releases it.
+        """
+        try:
+            entries = decode_awareness(awareness)
+        except ProtocolError:
+            log.error("list %s: malformed remote presence from %s", self.list_id, node)
+            return
+        accepted = self._expire_remote_presence(broadcast=False)
+        now = time.monotonic()
+        for entry in entries:
+            key = (node, entry[0])
+            held = self._remote_peers.get(key)
+            if held is None:
+                if entry[2].strip() == "null":
+                    continue  # nothing of that client is shown here
+                held = (Connection(_no_send, _no_close, label=node), now)
+            peer = held[0]
+            self._remote_peers[key] = (peer, now)
+            accepted += self.presence.apply(peer, [entry])
+            if removed or entry[2].strip() == "null":
+                self.presence.remove(peer)
+                del self._remote_peers[key]
+        if accepted:
+            self._broadcast(encode_awareness(encode_awareness_update(accepted)), exclude=None)
+
+    def _expire_remote_presence(self, *, broadcast: bool = True) -> list[AwarenessEntry]:
+        """Drop remote clients not renewed for REMOTE_PRESENCE_TTL (their process may be dead).
+
+        Clients renew their state every 15 s, so a live one is never dropped; a process killed
+        outright never sends its clients' removals, and without this they would be shown to
+        every joiner here for as long as the list stays loaded.
+        """
+        if not self._remote_peers:
+            return []
+        stale = time.monotonic() - REMOTE_PRESENCE_TTL
+        gone: list[AwarenessEntry] = []
+        for key, (peer, renewed) in list(self._remote_peers.items()):
+            if renewed < stale:
+                gone += self.presence.remove(peer)
+                del self._remote_peers[key]
+        if gone and broadcast:
+            self._broadcast(encode_awareness(encode_awareness_update(gone)), exclude=None)
+        return gone
+
+    def remote_revoked(self, share_ids: set[str]) -> None:
+        if self.on_remote_access is not None:
+            self.on_remote_access(self, False)
+        for share_id in share_ids:
+            self.close_share(share_id, CloseCode.UNAUTHORIZED, "this link was revoked")
+        self._wake_event_streams()  # an event stream re-checks its link
+
+    def remote_deleted(self) -> None:
+        if self.on_remote_access is not None:
+            self.on_remote_access(self, True)
+        for conn in list(self.conns):
+            conn.close_soon(CloseCode.NOT_FOUND, "the list was deleted")
+        self._wake_event_streams()
+
+    def remote_events(self) -> None:
+        self._wake_event_streams()  # event streams here re-read the store
+
     # -- server-side changes ---------------------------------------------------------------
 
     async def change(
-        self, fn: Callable[[Doc[Any]], T], origin: str = "server", size_hint: int = 0
+        self,
+        fn: Callable[[Doc[Any]], T],
+        origin: str = "server",
+        size_hint: int = 0,
+        source: Origin = Origin.API,
     ) -> T:
         """Run fn in one transaction on the document; return once the change is committed.
 
@@ -372,7 +527,9 @@ class Room:
             self.recorder.take()
             return result
         merged = merge(updates)
-        queued = [self._queue_update(u, None, received) for u in ([merged] if merged else updates)]
+        queued = [
+            self._queue_update(u, None, received, source) for u in ([merged] if merged else updates)
+        ]
         try:
             await asyncio.gather(*queued)
         except Exception as exc:
@@ -394,6 +551,7 @@ class Rooms:
         max_bytes: int = 0,
         presence_clients: int = 8,
         presence_state_bytes: int = 4096,
+        fanout: Fanout | None = None,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -404,9 +562,14 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room | None]] = {}
         self._unload_timers: dict[str, asyncio.TimerHandle] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         self.presence_clients = presence_clients
         self.presence_state_bytes = presence_state_bytes
         self._listeners: list[Listener] = []  # shared by every room
+        # Several processes (LISTOK_REDIS_URL): rooms load through a Follower and publish.
+        self.fanout = fanout
+        # Called with (list_id, deleted) when another process revoked a share or deleted it.
+        self.on_remote_access: Callable[[str, bool], None] | None = None
 
     def add_listener(self, listener: Listener) -> None:
         """Every listener is called with (room, events, by_peer) once events are committed."""
@@ -473,29 +636,45 @@ class Rooms:
         if not room.conns and not room.holders:
             self._schedule_unload(room)
 
+    def _build(self, list_id: str, updates: list[bytes]) -> Room:
+        doc: Doc[Any] = Doc()
+        apply_history(doc, updates, list_id)
+        room = Room(
+            list_id,
+            doc,
+            self.writer,
+            durable=self.durable,
+            metrics=self.metrics,
+            max_bytes=self.max_bytes,
+            size=sum(len(u) for u in updates),
+            presence=Presence(
+                max_clients=self.presence_clients, max_state_bytes=self.presence_state_bytes
+            ),
+            listeners=self._listeners,
+            fanout=self.fanout,
+        )
+        room.on_empty = self._schedule_unload
+        room.on_failed = self._failed
+        room.on_remote_access = self._remote_access
+        return room
+
     async def _load(self, list_id: str) -> Room | None:
         try:
-            record = await asyncio.to_thread(self.store.get_list, list_id)
-            if record is None:
-                return None
-            updates = await asyncio.to_thread(self.store.load, list_id)
-            doc: Doc[Any] = Doc()
-            apply_history(doc, updates, list_id)
-            room = Room(
-                list_id,
-                doc,
-                self.writer,
-                durable=self.durable,
-                metrics=self.metrics,
-                max_bytes=self.max_bytes,
-                size=sum(len(u) for u in updates),
-                presence=Presence(
-                    max_clients=self.presence_clients, max_state_bytes=self.presence_state_bytes
-                ),
-                listeners=self._listeners,
-            )
-            room.on_empty = self._schedule_unload
-            room.on_failed = self._failed
+            if self.fanout is not None:
+                # Subscribe before reading the store, catch up on gaps (server/replication.py).
+                follower = Follower(list_id, self.store, self.fanout)
+                target = await follower.open(lambda updates: self._build(list_id, updates))
+                if target is None:
+                    return None
+                assert isinstance(target, Room)
+                room = target
+                room.follower = follower
+            else:
+                record = await asyncio.to_thread(self.store.get_list, list_id)
+                if record is None:
+                    return None
+                updates = await asyncio.to_thread(self.store.load, list_id)
+                room = self._build(list_id, updates)
             self._rooms[list_id] = room
             self.metrics.lists_loaded.set(len(self._rooms))
             return room
@@ -523,8 +702,22 @@ class Rooms:
             self._schedule_unload(room)
             return
         del self._rooms[list_id]
+        self._unfollow(room)
         self.metrics.lists_loaded.set(len(self._rooms))
         log.debug("list %s unloaded", list_id)
+
+    def _unfollow(self, room: Room) -> None:
+        follower, room.follower = room.follower, None
+        if follower is not None:
+            task = asyncio.get_running_loop().create_task(follower.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    def _remote_access(self, room: Room, deleted: bool) -> None:
+        if self.on_remote_access is not None:
+            self.on_remote_access(room.list_id, deleted)
+        if deleted and self._rooms.get(room.list_id) is room:
+            self.forget(room.list_id)
 
     def _failed(self, room: Room) -> None:
         if self._rooms.get(room.list_id) is room:
@@ -534,6 +727,8 @@ class Rooms:
         """Drop a list from memory now (after it was deleted)."""
         self._cancel_unload(list_id)
         room = self._rooms.pop(list_id, None)
+        if room is not None:
+            self._unfollow(room)
         self.metrics.lists_loaded.set(len(self._rooms))
         return room
 
@@ -544,6 +739,8 @@ class Rooms:
         conns = [conn for room in self._rooms.values() for conn in room.conns]
         await asyncio.gather(*(conn.drain(1.0) for conn in conns))
         await asyncio.gather(*(conn.close(code, reason) for conn in conns))
+        followers = [room.follower for room in self._rooms.values() if room.follower is not None]
+        await asyncio.gather(*(follower.close() for follower in followers))
 
 
 def _failed(fut: asyncio.Future[Any]) -> bool:
@@ -573,39 +770,9 @@ def _log_failure(list_id: str) -> Callable[[asyncio.Future[None]], None]:
     return check
 
 
-def merge(updates: list[bytes]) -> bytes | None:
-    """pycrdt.merge_updates, or None where it fails.
-
-    yrs (pycrdt 0.14) panics on some sets of overlapping updates, e.g. the same content received
-    twice (tests/vectors/merge_panic.json); pyo3 raises that as PanicException, a BaseException.
-    Callers then fall back to the updates one by one.
-    """
-    if len(updates) == 1:
-        return updates[0]
-    try:
-        return merge_updates(*updates)
-    except Exception:
-        return None
-    except BaseException as exc:
-        if type(exc).__name__ != "PanicException":
-            raise
-        return None
+async def _no_send(frame: bytes) -> None:
+    """A remote client's pseudo-connection sends nothing: its own process serves it."""
 
 
-def apply_history(doc: Doc[Any], updates: list[bytes], list_id: str) -> None:
-    """Apply a list's stored history; an update that cannot be applied is logged and skipped."""
-    if not updates:
-        return
-    merged = merge(updates)
-    if merged is not None:
-        try:
-            doc.apply_update(merged)
-            return
-        except ValueError:
-            pass
-    log.warning("list %s: stored history does not merge; applying updates one by one", list_id)
-    for index, update in enumerate(updates):
-        try:
-            doc.apply_update(update)
-        except ValueError:
-            log.error("list %s: stored update #%d cannot be applied; skipped", list_id, index)
+async def _no_close(code: int, reason: str) -> None:
+    return None

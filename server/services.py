@@ -10,6 +10,7 @@ from collections import deque
 
 from server.admin import Catalog, Jobs
 from server.auth import Tokens
+from server.fanout import Fanout, open_fanout
 from server.limits import Limits
 from server.metrics import Metrics
 from server.rooms import Rooms
@@ -21,8 +22,23 @@ from store.catalog import CatalogStore
 log = logging.getLogger("listok")
 
 
+class ConfigError(SystemExit):
+    """Settings that cannot work together; the message says which and why."""
+
+
+def check_scale_out(settings: Settings) -> None:
+    if settings.redis_url and not settings.database_url.startswith(
+        ("postgresql://", "postgres://")
+    ):
+        raise ConfigError(
+            "listok: LISTOK_REDIS_URL needs LISTOK_DATABASE_URL=postgresql://...: processes that"
+            " share lists must share one database (a SQLite file belongs to one process)"
+        )
+
+
 class Services:
     def __init__(self, settings: Settings) -> None:
+        check_scale_out(settings)
         self.settings = settings
         self.metrics = Metrics()
         self.store = open_store(
@@ -36,6 +52,10 @@ class Services:
         self.writer = Writer(self.store, window=settings.commit_window_ms / 1000)
         self.writer.on_commit = self._on_commit
         self.tokens = Tokens(self.store)
+        # Fan-out between processes (docs/decisions/redis-fanout.md): only with a Redis URL;
+        # one process alone has nothing to tell anyone, and its rooms skip it entirely.
+        self.fanout: Fanout = open_fanout(settings.redis_url, prefix=settings.redis_prefix)
+        self.fanout.on_tokens = self._tokens_changed
         self.rooms = Rooms(
             self.store,
             self.writer,
@@ -45,7 +65,9 @@ class Services:
             max_bytes=settings.max_list_bytes,
             presence_clients=settings.max_presence_clients,
             presence_state_bytes=settings.max_presence_state_bytes,
+            fanout=self.fanout if settings.redis_url else None,
         )
+        self.rooms.on_remote_access = self._remote_access
         self.writer.on_compaction_due = self.rooms.compact
         self.suggestions = Suggestions(self.store, self.rooms, suggester_from(settings))
         self.rooms.add_listener(self.suggestions.changed)
@@ -63,8 +85,27 @@ class Services:
         self.metrics.commit_seconds.observe(seconds)
         self.commit_latencies.append(seconds)
 
+    def _tokens_changed(self, list_id: str | None) -> None:
+        """Another process revoked or deleted something (or we lost track): re-read tokens."""
+        self.tokens.forget()
+
+    def _remote_access(self, list_id: str, deleted: bool) -> None:
+        self.tokens.forget()
+        if deleted:
+            self.suggestions.forget(list_id)
+            self.admin_catalog.forget(list_id)
+
+    async def published_revocation(self, list_id: str, share_id: str) -> None:
+        """After a share was revoked here (committed): other processes close its sockets."""
+        await self.fanout.publish_revoked(list_id, share_id)
+
+    async def published_deletion(self, list_id: str) -> None:
+        """After a list was deleted here (committed): other processes close and unload it."""
+        await self.fanout.publish_deleted(list_id)
+
     async def start(self) -> None:
         self.writer.start()
+        await self.fanout.start()
         self.suggestions.start()
         self._purge_task = asyncio.create_task(self._purge_loop(), name="listok-purge")
         if 0 < len(self.settings.admin_token) < 24:
@@ -95,6 +136,7 @@ class Services:
                 await self._purge_task
         await self.jobs.stop()
         await self.rooms.close()
+        await self.fanout.stop()
         await self.suggestions.stop()
         await self.writer.stop()
         self.store.close()

@@ -92,6 +92,12 @@ class Settings:
     together_min_age_days: float = 7.0
     together_min_trips: int = 2
     together_min_people: int = 1
+    # Several processes: a redis:// URL carries what each commits to the others (pub/sub; the
+    # database stays the log). Needs database_url. Channels and client names use the prefix.
+    redis_url: str = ""
+    redis_prefix: str = "listok:"
+    # Processes `listok serve` runs on its port (more than 1 needs database_url and redis_url).
+    workers: int = 1
 
     @property
     def db_path(self) -> Path:

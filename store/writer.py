@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from store.base import Change, Store
@@ -47,10 +47,14 @@ class Writer:
         self._loop = asyncio.get_running_loop()
         self._thread.start()
 
-    def append(self, change: Change) -> asyncio.Future[None]:
-        """Queue a change; the future resolves once it is committed."""
+    def append(self, change: Change) -> asyncio.Future[int | None]:
+        """Queue a change; the future resolves once it is committed.
+
+        Its result is the change's sequence number in its list where the store numbers them
+        (PostgreSQL: what fan-out publishes), else None (SQLite).
+        """
         assert self._loop is not None, "Writer.start() first"
-        fut: asyncio.Future[None] = self._loop.create_future()
+        fut: asyncio.Future[int | None] = self._loop.create_future()
         self._queue.put((change, fut))
         return fut
 
@@ -89,7 +93,7 @@ class Writer:
             self._last_commit_end = time.monotonic()
 
     def _process(self, batch: list[Any]) -> None:
-        updates: list[tuple[Change, asyncio.Future[None]]] = []
+        updates: list[tuple[Change, asyncio.Future[int | None]]] = []
         for entry in batch:
             if isinstance(entry[0], Change):
                 updates.append(entry)
@@ -103,19 +107,25 @@ class Writer:
                 self._resolve([(fut, None, exc)])
         self._commit(updates)
 
-    def _commit(self, updates: list[tuple[Change, asyncio.Future[None]]]) -> None:
+    def _commit(self, updates: list[tuple[Change, asyncio.Future[int | None]]]) -> None:
         if not updates:
             return
         started = time.perf_counter()
         error: Exception | None = None
+        seqs: Sequence[int] | None = None
         try:
-            self.store.append([change for change, _ in updates])
+            seqs = self.store.append([change for change, _ in updates])
         except Exception as exc:
             log.exception("commit of %d updates failed", len(updates))
             error = exc
         elapsed = time.perf_counter() - started
         self.commits += 1
-        self._resolve([(fut, None, error) for _, fut in updates])
+        self._resolve(
+            [
+                (fut, seqs[i] if seqs and error is None else None, error)
+                for i, (_, fut) in enumerate(updates)
+            ]
+        )
         if self.on_commit is not None:
             self.on_commit(len(updates), elapsed)
         if error is None:
