@@ -205,7 +205,7 @@ async def test_writer_group_commits_and_resolves_in_order(tmp_path: Path) -> Non
     _, updates = edits(200)
     done: list[int] = []
 
-    def record(n: int) -> Callable[[asyncio.Future[None]], None]:
+    def record(n: int) -> Callable[[asyncio.Future[int | None]], None]:
         return lambda _fut: done.append(n)
 
     futures = []
