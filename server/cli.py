@@ -207,7 +207,11 @@ def add_operator_commands(commands: Any) -> None:
         return 0
 
     def do_check(args: argparse.Namespace) -> int:
-        report = m.check(data_dir(args))
+        settings = Settings.from_env(data_dir=args.data_dir)
+        if settings.database_url:
+            report = m.check_database(settings.database_url)
+        else:
+            report = m.check(settings.data_dir)
         m.print_check(report)
         return 0 if report.ok else 2
 

@@ -178,7 +178,7 @@ def restore(source: Path, data_dir: Path, *, force: bool = False) -> BackupResul
 
 @dataclass
 class CheckReport:
-    path: Path
+    path: Path | str
     integrity: list[str] = field(default_factory=list)
     lists: int = 0
     deleted: int = 0
@@ -236,6 +236,43 @@ def check(data_dir: Path) -> CheckReport:
             _check_lists(conn, report)
     except sqlite3.DatabaseError as exc:
         report.problems.append(f"the database cannot be read: {exc}")
+    return report
+
+
+def check_database(url: str) -> CheckReport:
+    """`listok check` with LISTOK_DATABASE_URL: every list (live and deleted) loaded from
+    PostgreSQL and decoded strictly. PostgreSQL guards its own pages (data checksums,
+    `pg_amcheck`); this checks what only Listok can: that every history is a list."""
+    from store.postgres import PostgresStore
+
+    report = CheckReport(url.split("@")[-1].split("?")[0])  # no password in the report
+    try:
+        store = PostgresStore(url)
+    except Exception as exc:
+        report.problems.append(f"the database cannot be opened: {exc}")
+        return report
+    try:
+        live = store.list_ids()
+        deleted = [d.list_id for d in store.deleted_lists()]
+        report.lists, report.deleted = len(live) + len(deleted), len(deleted)
+        with progress() as bar:
+            task = bar.add_task("check lists", total=report.lists)
+            for list_id in [*live, *deleted]:
+                try:
+                    states = store.load(list_id, include_deleted=True)
+                except Exception as exc:
+                    report.problems.append(f"list {list_id}: its history cannot be read: {exc}")
+                    states = None
+                if states is not None and not states:
+                    report.problems.append(f"list {list_id}: no history at all")
+                elif states:
+                    rows = [("update", n, state) for n, state in enumerate(states, 1)]
+                    problem = _decode_strictly(rows)
+                    if problem:
+                        report.problems.append(f"list {list_id}: {problem}")
+                bar.advance(task)
+    finally:
+        store.close()
     return report
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from server import schema
-from tests.support import ROOT, PyClient, ServerProcess, wait_for
+from tests.support import ROOT, PyClient, ServerFactory, ServerProcess, wait_for
 
 
 def listok(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -215,3 +215,33 @@ def test_lists_and_compact_on_the_terminal(live_server: ServerProcess) -> None:
 def test_backup_without_a_database_says_so(tmp_path: Path) -> None:
     result = listok("backup", tmp_path / "b.db", "--data-dir", tmp_path / "nothing")
     assert result.returncode == 1 and "no database" in result.stderr
+
+
+def test_check_on_postgresql(server_factory: ServerFactory, pg_url: str) -> None:
+    """`listok check` with LISTOK_DATABASE_URL decodes every list stored in PostgreSQL."""
+    import psycopg
+
+    server = server_factory({"LISTOK_DATABASE_URL": pg_url})
+    ids = _filled_store(server, lists=3)
+    env = {**os.environ, "LISTOK_MODEL": "off", "LISTOK_DATABASE_URL": pg_url}
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", "check"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    healthy = check()
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert "lists checked: 3" in healthy.stdout and "result: ok" in healthy.stdout
+    assert "password" not in healthy.stdout
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE updates SET data = %s WHERE list_id = %s"
+            " AND seq = (SELECT max(seq) FROM updates WHERE list_id = %s)",
+            (b"\xff" * 3, ids[1], ids[1]),
+        )
+    damaged = check()
+    assert damaged.returncode == 2
+    assert f"list {ids[1]}: update" in damaged.stdout and "does not decode" in damaged.stdout
+    assert ids[0] not in damaged.stdout and ids[2] not in damaged.stdout
