@@ -7,7 +7,8 @@ PORT   ?= 8000
 DATA   ?= ./data
 
 .PHONY: run test lint install llm node-deps client chromium model clean help \
-	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile
+	bench bench-deps bench-smoke bench-history bench-durability bench-model bench-profile \
+	bench-capacity bench-growth soak bench-hostile
 
 # llama-cpp-python compiles llama.cpp (about 8 minutes on 2 cores, cached by pip afterwards).
 # The default build uses -march=native, whose AMX kernels crash here (docs/suggestions.md).
@@ -84,6 +85,7 @@ bench: bench-deps
 	node bench/run.mjs $(BENCH_ARGS)
 
 bench-smoke: bench-deps
+	node --test bench/test/
 	node bench/run.mjs --smoke
 
 bench-history: bench-deps
@@ -97,6 +99,25 @@ bench-model: bench-deps
 
 bench-profile: bench-deps
 	node bench/run.mjs --profiles T --servers listok --pyspy $(BENCH_ARGS)
+
+# Light generators (bench/lib/lightgen.mjs: raw frames, pre-encoded updates): capacity, growth,
+# hostile mix and soak. Many sockets per run: raise the descriptor limit as far as allowed.
+FD_LIMIT ?= 20000
+CAPACITY_ARGS ?=
+GROWTH_ARGS ?=
+SOAK_ARGS ?=
+
+bench-capacity: bench-deps
+	ulimit -n $(FD_LIMIT) 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/capacity.mjs $(CAPACITY_ARGS)
+
+bench-growth: bench-deps
+	ulimit -n $(FD_LIMIT) 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/growth.mjs $(GROWTH_ARGS)
+
+soak: bench-deps
+	ulimit -n $(FD_LIMIT) 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/soak.mjs $(SOAK_ARGS)
+
+bench-hostile: bench-deps
+	ulimit -n $(FD_LIMIT) 2>/dev/null || ulimit -n $$(ulimit -Hn); node bench/soak.mjs --compare $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/node/node_modules client/node_modules client/dist bench/node_modules
