@@ -62,6 +62,10 @@ class Settings:
     # /metrics: "public", "token" (Authorization: Bearer LISTOK_METRICS_TOKEN) or "off".
     metrics: str = "public"
     metrics_token: str = ""
+    # Runtime (perf): the event loop ("auto": uvloop when installed, else asyncio) and
+    # uvicorn's WebSocket implementation ("websockets-sansio", "websockets" or "wsproto").
+    loop: str = "auto"
+    ws: str = "websockets-sansio"
 
     @property
     def db_path(self) -> Path:
