@@ -98,6 +98,10 @@ class Settings:
     redis_prefix: str = "listok:"
     # Processes `listok serve` runs on its port (more than 1 needs database_url and redis_url).
     workers: int = 1
+    # Runtime (perf): the event loop ("auto": uvloop when installed, else asyncio) and
+    # uvicorn's WebSocket implementation ("websockets-sansio", "websockets" or "wsproto").
+    loop: str = "auto"
+    ws: str = "websockets-sansio"
 
     @property
     def db_path(self) -> Path:

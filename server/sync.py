@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
@@ -22,6 +23,8 @@ log = logging.getLogger("listok.sync")
 
 
 class TokenBucket:
+    __slots__ = ("burst", "rate", "stamp", "tokens")
+
     def __init__(self, rate: float, burst: float) -> None:
         self.rate = rate
         self.burst = burst
@@ -52,6 +55,7 @@ async def sync_app(scope: Scope, receive: Receive, send: Send, services: Service
     if message["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
+    release_handshake(send)
     started = time.monotonic()
     code = await _session(scope, receive, send, services, list_id, settings.rate_limit)
     client = scope.get("client") or ("-", 0)
@@ -63,6 +67,23 @@ async def sync_app(scope: Scope, receive: Receive, send: Send, services: Service
         time.monotonic() - started,
         extra={"fields": {"method": "WS", "path": f"/sync/{list_id}", "status": code}},
     )
+
+
+def release_handshake(send: Send) -> None:
+    """Let uvicorn's websockets-sansio protocol drop the handshake once the socket is open.
+
+    It keeps the upgrade request and its response (headers twice over: about 4.5 kB) for the
+    socket's whole life, though it reads them only until the accept is sent (uvicorn 0.54,
+    websockets_sansio_impl.py: `request` in handle_connect, `response` in the accept branch of
+    send). Only that class, only once the handshake is complete; any other server is left alone
+    (docs/decisions/uvicorn-websocket-implementation.md).
+    """
+    protocol: Any = getattr(send, "__self__", None)
+    if type(protocol).__name__ != "WebSocketsSansIOProtocol":
+        return
+    if getattr(protocol, "handshake_complete", False) and hasattr(protocol, "response"):
+        protocol.request = None
+        protocol.response = None
 
 
 _REASONS: dict[int, str] = {
@@ -82,6 +103,9 @@ async def _session(
 
     client = scope.get("client")
     token = token_from_scope(scope)
+    # Nothing reads the request headers after this; the scope lives as long as the socket
+    # (about 1.2 kB per idle connection, docs/decisions/uvicorn-websocket-implementation.md).
+    scope["headers"] = []
     try:
         # The credential first: an unknown list and a bad token get the same answer (4401).
         access = await services.tokens.resolve(token, list_id, "view")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 
 from server import schema
 from tests.support import PyClient, ServerFactory, ServerProcess, wait_for
@@ -35,7 +36,13 @@ async def test_nothing_seen_is_lost_after_sigkill(live_server: ServerProcess) ->
             seen |= {i for i in items if not i.startswith(f"c{n}-")}  # type: ignore[attr-defined]
         return seen
 
-    await wait_for(lambda: len(seen_from_others()) > 150, timeout=30, what="traffic flowing")
+    # Kill as soon as the line is crossed (checked after every received message, not every
+    # 20 ms): a slow poll leaves the writer time to commit what was seen, which would hide a
+    # broadcast that ran ahead of its commit (LISTOK_DURABLE_BROADCAST=0 must fail here).
+    deadline = time.monotonic() + 30
+    while len(seen_from_others()) <= 150:
+        assert time.monotonic() < deadline, "timed out waiting for traffic flowing"
+        await asyncio.sleep(0)
     live_server.kill()
     stop.set()
     await asyncio.gather(*writers)
