@@ -5,6 +5,7 @@ while this device was offline are marked."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -78,7 +79,11 @@ def test_clear_ticked_with_undo_steppers_autocomplete_and_folded_done(
 
     page.locator("details.done summary").click()  # fold Done; a reload keeps it folded
     expect(page.locator("details.done")).not_to_have_attribute("open", "")
-    page.wait_for_function("Object.keys(localStorage).some((k) => localStorage[k] === '0')")
+    # Polled with evaluate: wait_for_function evaluates a string, which the CSP refuses.
+    deadline = time.monotonic() + 15
+    while not page.evaluate("() => Object.keys(localStorage).some((k) => localStorage[k] === '0')"):
+        assert time.monotonic() < deadline, "the folded Done section was not remembered"
+        page.wait_for_timeout(50)
     page.reload()
     expect(page.locator(".done-items li.item")).to_have_count(2)
     assert page.locator("details.done").evaluate("d => d.open") is False
