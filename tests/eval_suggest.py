@@ -3,10 +3,11 @@
     .venv/bin/python tests/eval_suggest.py            # statistics + the model if installed
     .venv/bin/python tests/eval_suggest.py --no-model
     .venv/bin/python tests/eval_suggest.py --model /path/to/other.gguf
+    .venv/bin/python tests/eval_suggest.py --only-cold-start --coldstart PATH   # repeatable
 
 An evaluation, not a test: it prints figures and asserts nothing.
 
-Three sets:
+The sets:
 - *themes*: hand-written lists in RU and EN (a dish or an occasion each). A list shows
   about half its items; three others are held out. The `together` engine learns from a
   synthetic corpus of other people's lists built from 10 of the 15 themes per language
@@ -17,6 +18,10 @@ Three sets:
   bound, useful to catch regressions, not a claim about real households.
 - *latency*: `StatsEngine.suggest` on an index of 1000 lists (30-80 names each) and a
   list with 15 open items and 300 past entries; model requests on the themes.
+- *cold start* (issue 16): starter lists on a fresh server, no history, no model: do the top 8
+  hold >= 3 acceptable items? vectors/coldstart.json by default, and the integrator's blind
+  vectors/coldstart_heldout2.json when it exists (reported separately); `--coldstart PATH`
+  (repeatable) runs other files of the same shape. And the dish prompts without the model.
 """
 
 from __future__ import annotations
