@@ -2,9 +2,13 @@
 
 - `find_dish("борщ на 6")` -> (the dish, 6 servings); `dish_items(dish, 6, "ru")` -> its
   ingredients in the list's language with quantities scaled from the table's `serves`.
-- `pairings(names, lang)`: items that go with what a list already has, from the dishes that
-  share the most items with it ("свёкла, капуста" -> борщ -> картофель, морковь, говядина...).
-  It feeds `together` when a server has little history (models/suggest.py).
+- `pairings(names, lang)`: items that go with what a list already has: which dishes the list
+  most likely stands for ("свёкла, капуста" -> борщ, щи...), each weighed by how much of the list
+  it explains, how specific it is and how everyday it is where the list's language is spoken,
+  and their other ingredients voted on. It feeds `together` when a server has little history
+  (models/suggest.py).
+- `meaning(name)`: the ingredients an item stands for; a generic word ("мясо", "cheese",
+  models/data/generic.json) stands for all of its kinds.
 - `translate(name, lang)`: the bilingual ingredient table maps a name to the other language.
 
 No model and no network: the table answers at once. See docs/suggestions.md.
@@ -17,13 +21,14 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from models.text import detect_lang, fold, normalize, tokens_key
 
 DATA = Path(__file__).parent / "data" / "dishes.json"
+GENERIC = Path(__file__).parent / "data" / "generic.json"
 Lang = Literal["ru", "en"]
 
 _COUNTED = frozenset({"pcs", "pack", "can", "jar", "bottle", "loaf", "head", "bunch", "box", "bag"})
@@ -99,13 +104,31 @@ class Dish:
     en: tuple[str, ...]
     serves: int
     items: tuple[tuple[str, float | None, str | None], ...]
+    often: tuple[int, int] = (1, 1)  # how everyday it is where (ru, en) is spoken: 0..3
 
     def name(self, lang: Lang) -> str:
         return self.ru[0] if lang == "ru" else self.en[0]
 
+    def commonness(self, lang: Lang) -> int:
+        return self.often[0] if lang == "ru" else self.often[1]
+
     @property
     def ingredient_ids(self) -> frozenset[str]:
         return frozenset(i for i, _, _ in self.items)
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """ingredient id -> the chance that a starter list for this dish names it: the table
+        lists ingredients main first, and the k-th is named in proportion to 1/k."""
+        return _shares(self.items)
+
+
+@cache
+def _shares(items: tuple[tuple[str, float | None, str | None], ...]) -> dict[str, float]:
+    order = list(dict.fromkeys(key for key, _, _ in items))
+    weights = [1 / (rank + 1) for rank in range(len(order))]
+    total = sum(weights)
+    return {key: weight / total for key, weight in zip(order, weights, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -141,6 +164,7 @@ def dishes() -> tuple[Dish, ...]:
             tuple(d["en"]),
             int(d["serves"]),
             tuple((i, q, u) for i, q, u in d["items"]),
+            (int(d["often"]["ru"]), int(d["often"]["en"])),
         )
         for d in _raw()["dishes"]
     )
@@ -164,9 +188,82 @@ def ingredient_of(name: str) -> str | None:
 
 
 def translate(name: str, lang: Lang) -> str | None:
-    """The ingredient's name in `lang` when the table knows the name, else None."""
-    found = ingredient_of(name)
-    return ingredients()[found].name(lang) if found else None
+    """The ingredient's (else the generic word's: "мясо" -> "meat") name in `lang` when the
+    tables know the name, else None."""
+    key = ingredient_of(name)
+    if key is not None:
+        return ingredients()[key].name(lang)
+    found = _generic_index().get(normalize(name))
+    return found[lang][0] if found is not None and found[lang] else None
+
+
+# -- generic words ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Generic:
+    id: str
+    ru: tuple[str, ...]
+    en: tuple[str, ...]
+    members: frozenset[str]  # ingredient ids
+    own: frozenset[str]  # the members named by the word itself ("сыр" is the ingredient сыр)
+    covers: bool  # a product word ("сыр") hides its kinds; a category ("овощи") does not
+
+    def __getitem__(self, lang: Lang) -> tuple[str, ...]:
+        return self.ru if lang == "ru" else self.en
+
+
+@cache
+def generics() -> tuple[Generic, ...]:
+    raw: dict[str, Any] = json.loads(GENERIC.read_text(encoding="utf-8"))["generic"]
+    table = ingredients()
+    out: list[Generic] = []
+    for key, v in raw.items():
+        words = {normalize(n) for n in (*v["ru"], *v["en"])}
+        own = frozenset(
+            m for m in v["members"] if words & {normalize(n) for n in (*table[m].ru, *table[m].en)}
+        )
+        members = frozenset(v["members"])
+        covers = bool(v.get("covers", True))
+        out.append(Generic(key, tuple(v["ru"]), tuple(v["en"]), members, own, covers))
+    return tuple(out)
+
+
+@cache
+def _generic_index() -> dict[str, Generic]:
+    """normalized generic word (either language) -> its entry."""
+    index: dict[str, Generic] = {}
+    for entry in generics():
+        for name in (*entry.ru, *entry.en):
+            index.setdefault(normalize(name), entry)
+    return index
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a list item's name stands for."""
+
+    senses: frozenset[str]  # the ingredient ids it can be
+    covers: frozenset[str]  # the ingredients the item already provides (never suggested)
+
+
+@lru_cache(maxsize=4096)
+def read_item(name: str) -> Reading:
+    """A generic word stands for all its kinds ("мясо": beef, pork, lamb...) and, for a product
+    word, provides them all ("сыр": твёрдый сыр, пармезан...); a category ("овощи") provides
+    only its own ingredient, if any, so морковь can still be suggested. Any other name stands
+    for the one ingredient it names, or nothing."""
+    found = _generic_index().get(normalize(name))
+    if found is not None:
+        return Reading(found.members, found.members if found.covers else found.own)
+    key = ingredient_of(name)
+    one = frozenset([key] if key else [])
+    return Reading(one, one)
+
+
+def meaning(name: str) -> frozenset[str]:
+    """The ingredient ids an item's name stands for (all kinds of a generic word)."""
+    return read_item(name).senses
 
 
 # -- the dish prompt ----------------------------------------------------------------------
@@ -280,6 +377,15 @@ class Pairing:
     ingredient: str
 
 
+# How much more often an everyday dish is cooked than a rarer one where the list's language is
+# spoken (the dish's `often`: 3 everyday, 2 common, 1 occasional, 0 rarely cooked there).
+OFTEN_WEIGHT = (0.1, 0.25, 0.5, 1.0)
+# The chance that an item on a list is not part of the dish the list is for (a stray staple).
+STRAY = 0.25
+BASIC_WEIGHT = 0.25  # salt, oil, flour...: on hand in most kitchens
+NEGLIGIBLE = 1e-3  # dishes this much less likely than the best one do not vote
+
+
 @cache
 def _dishes_by_ingredient() -> dict[str, tuple[Dish, ...]]:
     grouped: defaultdict[str, list[Dish]] = defaultdict(list)
@@ -289,33 +395,71 @@ def _dishes_by_ingredient() -> dict[str, tuple[Dish, ...]]:
     return {key: tuple(found) for key, found in grouped.items()}
 
 
-def pairings(names: list[str], lang: Lang, limit: int = 10) -> list[Pairing]:
-    """What goes with the items on a list, from the dishes that share the most with it.
+@cache
+def _dishes_by_id() -> dict[str, Dish]:
+    return {dish.id: dish for dish in dishes()}
 
-    A dish's weight is overlap^2 / its size (two items of a borscht say more than one onion);
-    an ingredient's score sums the weights of the dishes it is in, basics (salt, oil, flour)
-    count a quarter. Scores are scaled to 0..1 by the best one.
+
+def dish_weights(names: list[str], lang: Lang) -> dict[str, float]:
+    """How likely each dish is to be what a list is for (dish id -> probability, summing to 1
+    over the dishes that share an ingredient with the list).
+
+    A naive Bayes over the table: a dish's prior is how everyday it is where `lang` is spoken
+    (OFTEN_WEIGHT); each known item on the list is either one of the dish's ingredients, main
+    ones more likely (`Dish.shares`; a generic word can be any of its kinds), or a stray item
+    (STRAY, spread over the whole vocabulary). So a dish gains from explaining more of the list
+    (coverage) and from the list naming its main ingredients (specificity), and the prior
+    decides where the evidence is thin.
     """
-    have = {found for found in (ingredient_of(n) for n in names) if found}
-    if not have:
-        return []
-    overlap: defaultdict[str, int] = defaultdict(int)
-    by_id = {dish.id: dish for dish in dishes()}
+    senses = [s for s in (read_item(n).senses for n in names) if s]
+    if not senses:
+        return {}
     by_ingredient = _dishes_by_ingredient()
-    for key in have:
-        for dish in by_ingredient.get(key, ()):
-            overlap[dish.id] += 1
+    candidates: dict[str, Dish] = {}
+    for found in senses:
+        for key in found:
+            for dish in by_ingredient.get(key, ()):
+                candidates[dish.id] = dish
+    vocabulary = len(ingredients())
+    weights: dict[str, float] = {}
+    for dish in candidates.values():
+        shares = dish.shares
+        log_p = math.log(OFTEN_WEIGHT[dish.commonness(lang)])
+        for found in senses:
+            explained = sum(shares.get(key, 0.0) for key in found)
+            log_p += math.log((1 - STRAY) * explained + STRAY * len(found) / vocabulary)
+        weights[dish.id] = log_p
+    top = max(weights.values())
+    exp = {key: math.exp(value - top) for key, value in weights.items()}
+    total = sum(exp.values())
+    return {key: value / total for key, value in exp.items()}
+
+
+def pairings(names: list[str], lang: Lang, limit: int = 10) -> list[Pairing]:
+    """What goes with the items on a list: the other ingredients of the dishes the list is
+    likely for, each scored by the summed probability of the dishes it is in (a vote; basics
+    such as salt, oil, flour count a quarter). What the list has, by name or through a generic
+    word ("сыр" covers твёрдый сыр, пармезан...), is never offered. Scores are scaled to 0..1
+    by the best one.
+    """
+    weights = dish_weights(names, lang)
+    if not weights:
+        return []
+    have: set[str] = set()
+    for name in names:
+        have |= read_item(name).covers
+    by_id = _dishes_by_id()
     table = ingredients()
     scores: defaultdict[str, float] = defaultdict(float)
     best_dish: dict[str, tuple[float, str]] = {}
-    for dish_id, shared in overlap.items():
-        dish = by_id[dish_id]
-        weight = shared * shared / len(dish.items)
-        for key in dish.ingredient_ids - have:
-            gain = weight * (0.25 if table[key].basic else 1.0)
-            scores[key] += gain
-            if key not in best_dish or gain > best_dish[key][0]:
-                best_dish[key] = (gain, dish_id)
+    floor = max(weights.values()) * NEGLIGIBLE
+    for dish_id, weight in weights.items():
+        if weight < floor:
+            continue
+        for key in by_id[dish_id].shares.keys() - have:
+            scores[key] += weight * (BASIC_WEIGHT if table[key].basic else 1.0)
+            if key not in best_dish or weight > best_dish[key][0]:
+                best_dish[key] = (weight, dish_id)
     if not scores:
         return []
     top = max(scores.values())
