@@ -268,6 +268,7 @@ def share_json(share: Share) -> dict[str, Any]:
         "label": share.label,
         "created_at": share.created_at,
         "revoked_at": share.revoked_at,
+        "last_used_at": share.last_used_at,
     }
 
 

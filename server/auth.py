@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qs
@@ -84,6 +85,8 @@ class Tokens:
         self.store = store
         self._cache: dict[str, Share] = {}
         self.generation = 0
+        # Told the share id of every credential accepted (server/uses.py: its last use).
+        self.on_use: Callable[[str], None] | None = None
 
     async def resolve(self, token: str | None, list_id: str, need: str) -> Access:
         if not token:
@@ -103,6 +106,8 @@ class Tokens:
                 if share.role == "view"
                 else f"needs the {need} role",
             )
+        if self.on_use is not None:
+            self.on_use(share.share_id)
         return access
 
     async def _lookup(self, digest: str) -> Share | None:

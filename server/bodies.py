@@ -390,6 +390,8 @@ class Share(Struct):
     label: str
     created_at: int
     revoked_at: int | None = None
+    # ms; null until first used. Recorded at most about once a minute per link (server/uses.py)
+    last_used_at: int | None = None
     token: str | UnsetType = UNSET  # only when the link is created
     path: str | UnsetType = UNSET
 

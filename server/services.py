@@ -16,6 +16,7 @@ from server.metrics import Metrics
 from server.rooms import Rooms
 from server.settings import Settings
 from server.suggestions import Suggestions, suggester_from
+from server.uses import ShareUses
 from store import Writer, open_store
 from store.catalog import CatalogStore
 
@@ -52,6 +53,8 @@ class Services:
         self.writer = Writer(self.store, window=settings.commit_window_ms / 1000)
         self.writer.on_commit = self._on_commit
         self.tokens = Tokens(self.store)
+        self.uses = ShareUses(self.writer)  # each link's last use, for the share dialog
+        self.tokens.on_use = self.uses.record
         # Fan-out between processes (docs/decisions/redis-fanout.md): only with a Redis URL;
         # one process alone has nothing to tell anyone, and its rooms skip it entirely.
         self.fanout: Fanout = open_fanout(settings.redis_url, prefix=settings.redis_prefix)
@@ -138,6 +141,7 @@ class Services:
         await self.rooms.close()
         await self.fanout.stop()
         await self.suggestions.stop()
+        self.uses.stop()
         await self.writer.stop()
         self.store.close()
         self.catalog.close()

@@ -150,6 +150,7 @@ async def _run(
     label = f"{client[0]}:{client[1]}" if client else "?"
     conn = Connection(send_frame, close, access=access, label=label)
     bucket = TokenBucket(rate, rate * 2)
+    uses = services.uses
     services.metrics.connections.inc()
     room.join(conn)
     try:
@@ -163,6 +164,7 @@ async def _run(
             if not bucket.take():
                 raise RateLimitError(f"more than {rate:g} messages per second")
             room.receive(conn, data)
+            uses.record(access.share_id)  # an open session stays "in use" (a dict look-up)
     except ListokError as exc:
         code = exc.close_code
         services.metrics.rejected.labels(_REASONS.get(code, "error")).inc()
@@ -172,3 +174,4 @@ async def _run(
     finally:
         services.metrics.connections.dec()
         room.leave(conn)
+        uses.record(access.share_id)  # a session's end is a use too

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,6 +58,7 @@ class Share:
     label: str
     created_at: int
     revoked_at: int | None = None
+    last_used_at: int | None = None  # ms; recorded at most once a minute (server/uses.py)
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ class Change:
 class Store(Protocol):
     """A list store. Methods are synchronous and may block; the server calls them off the loop.
 
-    Writes (`create_list`, `append`, `compact`, `delete_list`) are only ever called from one thread
-    at a time (see `store.writer.Writer`); reads may come from any thread.
+    Writes (`create_list`, `append`, `compact`, `delete_list`, `record_uses`, ...) are only ever
+    called from one thread at a time (see `store.writer.Writer`); reads may come from any thread.
     """
 
     def create_list(
@@ -129,6 +130,14 @@ class Store(Protocol):
 
     def find_token(self, token_hash: str) -> Share | None:
         """The unrevoked credential with this token hash, if any."""
+        ...
+
+    def record_uses(self, uses: Mapping[str, int]) -> None:
+        """Note when credentials were last used (share id -> ms), in one transaction.
+
+        A time earlier than the one stored is ignored, so writes from several processes in any
+        order never move a last use back; unknown ids are skipped.
+        """
         ...
 
     def needs_compaction(self, list_id: str) -> bool: ...

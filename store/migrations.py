@@ -50,3 +50,10 @@ def m003_soft_delete(db: Database) -> None:
     db.execute("ALTER TABLE lists ADD COLUMN deleted_at INTEGER")
     db.execute("ALTER TABLE lists ADD COLUMN purged_at INTEGER")
     db.execute("CREATE INDEX idx_lists_deleted_at ON lists (deleted_at)")
+
+
+@migrations()
+def m004_share_last_used(db: Database) -> None:
+    # When a credential was last used (ms), for the share dialog; NULL until its first use.
+    # Written at most about once a minute per share (server/uses.py), never per request.
+    db.execute("ALTER TABLE shares ADD COLUMN last_used_at INTEGER")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -305,7 +305,7 @@ class PostgresStore:
     def shares(self, list_id: str) -> list[Share]:
         with self._transaction() as conn:
             rows = conn.execute(
-                "SELECT id, list_id, role, label, created_at, revoked_at FROM shares"
+                "SELECT id, list_id, role, label, created_at, revoked_at, last_used_at FROM shares"
                 " WHERE list_id = %s ORDER BY created_at, id",
                 (list_id,),
             ).fetchall()
@@ -323,12 +323,22 @@ class PostgresStore:
     def find_token(self, token_hash: str) -> Share | None:
         with self._transaction() as conn:
             row = conn.execute(
-                "SELECT s.id, s.list_id, s.role, s.label, s.created_at, s.revoked_at"
-                " FROM shares s JOIN lists l ON l.id = s.list_id"
+                "SELECT s.id, s.list_id, s.role, s.label, s.created_at, s.revoked_at,"
+                " s.last_used_at FROM shares s JOIN lists l ON l.id = s.list_id"
                 " WHERE s.token_hash = %s AND s.revoked_at IS NULL AND l.deleted_at IS NULL",
                 (token_hash,),
             ).fetchone()
         return Share(*row) if row else None
+
+    def record_uses(self, uses: Mapping[str, int]) -> None:
+        if not uses:
+            return
+        with self._transaction() as conn, conn.cursor() as cur:
+            # GREATEST ignores NULL: a first use is stored, a later one only moves it forward.
+            cur.executemany(
+                "UPDATE shares SET last_used_at = GREATEST(last_used_at, %s) WHERE id = %s",
+                [(at, share_id) for share_id, at in sorted(uses.items())],
+            )
 
     # -- compaction ------------------------------------------------------------------------
 

@@ -63,6 +63,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX idx_events_list_id_id ON events (list_id, id)",
         ),
     ),
+    Migration(
+        3,
+        "share_last_used",
+        (
+            # When a credential was last used (ms), for the share dialog; NULL until its first
+            # use. Each process writes it at most about once a minute per share (server/uses.py).
+            "ALTER TABLE shares ADD COLUMN last_used_at BIGINT",
+        ),
+    ),
 )
 
 

@@ -6,7 +6,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,7 +234,7 @@ class SQLiteStore:
         rows = (
             self._reader()
             .execute(
-                "SELECT id, list_id, role, label, created_at, revoked_at FROM shares"
+                "SELECT id, list_id, role, label, created_at, revoked_at, last_used_at FROM shares"
                 " WHERE list_id = ? ORDER BY created_at, id",
                 (list_id,),
             )
@@ -256,14 +256,24 @@ class SQLiteStore:
         row = (
             self._reader()
             .execute(
-                "SELECT s.id, s.list_id, s.role, s.label, s.created_at, s.revoked_at"
-                " FROM shares s JOIN lists l ON l.id = s.list_id"
+                "SELECT s.id, s.list_id, s.role, s.label, s.created_at, s.revoked_at,"
+                " s.last_used_at FROM shares s JOIN lists l ON l.id = s.list_id"
                 " WHERE s.token_hash = ? AND s.revoked_at IS NULL AND l.deleted_at IS NULL",
                 (token_hash,),
             )
             .fetchone()
         )
         return Share(*row) if row else None
+
+    def record_uses(self, uses: Mapping[str, int]) -> None:
+        if not uses:
+            return
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE shares SET last_used_at = ? WHERE id = ?"
+                " AND (last_used_at IS NULL OR last_used_at < ?)",
+                [(at, share_id, at) for share_id, at in uses.items()],
+            )
 
     def _tail(self, list_id: str) -> _Tail:
         tail = self._tails.get(list_id)

@@ -91,6 +91,53 @@ def test_a_failing_migration_changes_nothing(pg_url: str) -> None:
         assert conn.execute("SELECT to_regclass('schema_migrations')").fetchone() == (None,)
 
 
+def test_a_database_from_before_last_use_is_upgraded(pg_url: str) -> None:
+    with psycopg.connect(pg_url) as conn:
+        migrate(conn, tuple(m for m in MIGRATIONS if m.name != "share_last_used"))
+        conn.execute("INSERT INTO lists (id, created_at) VALUES (%s, 1)", (LIST,))
+        conn.execute(
+            "INSERT INTO shares (id, list_id, token_hash, role, label, created_at)"
+            " VALUES ('v1', %s, 'hash-view', 'view', 'fridge', 2)",
+            (LIST,),
+        )
+    store = PostgresStore(pg_url)
+    try:
+        assert store.shares(LIST) == [Share("v1", LIST, "view", "fridge", 2)]
+        store.record_uses({"v1": 9})
+        assert store.shares(LIST)[0].last_used_at == 9
+    finally:
+        store.close()
+
+
+def test_last_use_from_two_processes_keeps_the_latest(
+    two: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, second = two
+    create(first)
+    first.add_share(Share("e1", LIST, "edit", "", 2), "hash-e1")
+    first.add_share(Share("e2", LIST, "edit", "", 3), "hash-e2")
+    # Two processes flushing the same shares at once, in opposite key order, with stale times.
+    errors: list[BaseException] = []
+
+    def flush(store: PostgresStore, base: int, keys: tuple[str, ...]) -> None:
+        try:
+            for n in range(50):
+                store.record_uses({key: base + n for key in keys})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=flush, args=(first, 1000, ("e1", "e2"))),
+        threading.Thread(target=flush, args=(second, 500, ("e2", "e1"))),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [s.last_used_at for s in second.shares(LIST)] == [None, 1049, 1049]
+
+
 def test_open_store_picks_the_backend(pg_url: str, tmp_path: Any) -> None:
     store = open_store(pg_url, compact_updates=7)
     assert isinstance(store, PostgresStore) and store.compact_updates == 7

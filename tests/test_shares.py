@@ -171,3 +171,40 @@ async def test_tokens_never_reach_the_logs(live_server: ServerProcess) -> None:
     assert f"/api/lists/{list_id}" in log  # the access log is there...
     assert token not in log and view["token"] not in log  # ...without the tokens
     assert "token=REDACTED" in log
+
+
+async def test_the_shares_say_when_each_link_was_last_used(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list()
+    over_http, over_socket = (
+        share(live_server, list_id, "edit"),
+        share(live_server, list_id, "view"),
+    )
+    unused, later = share(live_server, list_id, "view"), share(live_server, list_id, "edit")
+
+    def last_used() -> dict[str, int | None]:
+        listed = live_server.api("GET", "/shares", list_id).json()["shares"]
+        return {s["id"]: s["last_used_at"] for s in listed}
+
+    assert all(last_used()[s["id"]] is None for s in (over_http, over_socket, unused, later))
+    documented = httpx.get(f"{live_server.url}/api/openapi.json").json()["components"]["schemas"]
+    assert "last_used_at" in documented["Share"]["properties"]
+    before = schema.now_ms()
+    assert live_server.api("GET", "", list_id, token=over_http["token"]).status_code == 200
+    async with live_server.client(list_id, over_socket["token"]) as client:
+        await client.wait_synced()
+    await wait_for(
+        lambda: None not in (last_used()[over_http["id"]], last_used()[over_socket["id"]]),
+        what="the uses over HTTP and over the socket recorded",
+    )
+    used = last_used()
+    assert before <= used[over_http["id"]] <= schema.now_ms()  # type: ignore[operator]
+    assert before <= used[over_socket["id"]] <= schema.now_ms()  # type: ignore[operator]
+    assert used[unused["id"]] is None
+
+    # Throttled: a use within the minute is not written. The writes go in order through one
+    # writer, so once a later link's first use shows, a write of the second use would too.
+    assert live_server.api("GET", "/items", list_id, token=over_http["token"]).status_code == 200
+    assert live_server.api("GET", "", list_id, token=later["token"]).status_code == 200
+    await wait_for(lambda: last_used()[later["id"]] is not None, what="the later use recorded")
+    assert last_used()[over_http["id"]] == used[over_http["id"]]
+    assert last_used()[unused["id"]] is None

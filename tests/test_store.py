@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from pycrdt import Doc, Map
+from sqlite_utils import Database
 
 from server import schema
 from store import Change, DeletedList, Event, Share, SQLiteStore, Store, Writer
+from store.migrations import migrations
 
 Backend = Callable[..., Store]
 
@@ -196,6 +198,24 @@ def test_survives_reopen(tmp_path: Path) -> None:
     again.close()
 
 
+def test_a_database_from_before_last_use_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    old = Database(path)
+    migrations.apply(old, stop_before="m004_share_last_used")
+    old.execute("INSERT INTO lists (id, created_at) VALUES (?, 1)", [LIST])
+    old.execute(
+        "INSERT INTO shares (id, list_id, token_hash, role, label, created_at)"
+        " VALUES ('v1', ?, 'hash-view', 'view', 'fridge', 2)",
+        [LIST],
+    )
+    old.close()
+    store = SQLiteStore(path)
+    assert store.shares(LIST) == [Share("v1", LIST, "view", "fridge", 2)]
+    store.record_uses({"v1": 9})
+    assert store.shares(LIST)[0].last_used_at == 9
+    store.close()
+
+
 async def test_writer_group_commits_and_resolves_in_order(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "db.sqlite")
     writer = Writer(store)
@@ -238,6 +258,27 @@ def test_shares_and_revocation(backend: Backend) -> None:
     assert store.revoke_share(LIST, "owner-1", 9) is False  # the owner's token is not a link
     assert store.find_token("hash-view") is None
     assert store.shares(LIST)[1].revoked_at == 9
+
+
+def test_last_use_is_recorded_and_only_moves_forward(backend: Backend) -> None:
+    store = backend()
+    create(store)
+    store.add_share(Share("e1", LIST, "edit", "Boris", 5), "hash-edit")
+    store.add_share(Share("v1", LIST, "view", "", 6), "hash-view")
+    assert [s.last_used_at for s in store.shares(LIST)] == [None, None, None]
+
+    store.record_uses({"e1": 100, "owner-1": 50, "no-such-share": 7})
+    store.record_uses({"e1": 80})  # an older use (another process, late): ignored
+    store.record_uses({})
+    assert [s.last_used_at for s in store.shares(LIST)] == [50, 100, None]
+    assert store.find_token("hash-edit") == Share("e1", LIST, "edit", "Boris", 5, None, 100)
+
+    store.record_uses({"e1": 120, "v1": 110})
+    assert [s.last_used_at for s in store.shares(LIST)] == [50, 120, 110]
+    assert store.revoke_share(LIST, "e1", 130)
+    assert store.shares(LIST)[1].last_used_at == 120  # kept after revocation
+    reopened = backend()
+    assert [s.last_used_at for s in reopened.shares(LIST)] == [50, 120, 110]
 
 
 def test_events_commit_with_their_update_and_are_pruned(backend: Backend) -> None:

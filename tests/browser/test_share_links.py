@@ -1,16 +1,29 @@
 """Managing share links (issue 11 items 5 and 8): a role's link is reused unless a new one is
-asked for, links carry a label, revoking asks first, the native share sheet and a QR code are
-offered, and an owner link makes a second owner device."""
+asked for, links carry a label and their last use, revoking asks first, the native share sheet
+and a QR code are offered, and an owner link makes a second owner device."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.app import add_item, create_list, expect_state, open_link, phone, row
+from tests.browser.app import (
+    ROOT,
+    add_item,
+    create_list,
+    expect_state,
+    list_id_of,
+    open_link,
+    phone,
+    row,
+    token_of,
+)
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.browser
@@ -105,3 +118,109 @@ def test_an_owner_link_makes_a_second_owner_device(
     expect(row(tablet, "soap")).to_be_visible()
     expect(tablet.get_by_role("button", name="Delete list")).to_be_visible(timeout=15_000)
     expect(tablet.get_by_role("button", name="Share", exact=True)).to_be_visible(timeout=15_000)
+
+
+SCREENSHOT = ROOT / "docs" / "images" / "client-share-dialog.png"
+
+
+def wait_for_use(base_url: str, list_id: str, token: str, share_id: str) -> int:
+    """Until the server says the link was used (its write is queued off the request path)."""
+    deadline = time.monotonic() + 15
+    while True:
+        response = httpx.get(
+            f"{base_url}/api/lists/{list_id}/shares",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        used = {s["id"]: s["last_used_at"] for s in response.json()["shares"]}
+        if used[share_id] is not None:
+            return int(used[share_id])
+        assert time.monotonic() < deadline, "the server never recorded the link's use"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    ("locale", "share", "get", "for_", "allows", "view", "never", "used", "offline", "ago"),
+    [
+        ("en-US", "Share", "Get link", "Who is it for? (optional)", "What may they do?",
+         "Only look", "never used", "used ", "Offline", "used 5 min. ago"),
+        ("ru-RU", "Поделиться", "Получить ссылку", "Для кого? (необязательно)",
+         "Что можно делать?", "Только смотреть", "ещё не использовалась", "использовалась ",
+         "Нет связи", "использовалась 5 мин. назад"),
+    ],
+)  # fmt: skip
+def test_the_links_say_when_they_were_last_used(
+    live_server: ServerProcess,
+    new_page: Callable[..., Page],
+    artifacts: Path,
+    locale: str,
+    share: str,
+    get: str,
+    for_: str,
+    allows: str,
+    view: str,
+    never: str,
+    used: str,
+    offline: str,
+    ago: str,
+) -> None:
+    anna = phone(new_page, "Anna", locale=locale, device_scale_factor=2)  # a sharp screenshot
+    anna.goto(live_server.url + "/")
+    anna.locator("#new-list").fill("Dinner")
+    anna.locator("#new-list").press("Enter")
+    anna.wait_for_url("**/l/*")
+    list_id = list_id_of(anna)
+    add_item(anna, "rice")
+    expect_state(anna, "saved")
+
+    anna.get_by_role("button", name=share, exact=True).click()
+    dialog = anna.get_by_role("dialog")
+    dialog.get_by_label(for_).fill("Fridge tablet")
+    dialog.get_by_label(allows).select_option(label=view)
+    dialog.get_by_role("button", name=get).click()
+    expect(dialog.locator(".shares li")).to_have_count(1)
+    dialog.get_by_label(for_).fill("Boris")
+    dialog.get_by_label(allows).select_option("edit")
+    dialog.get_by_role("button", name=get).click()
+    link = dialog.locator(".share-out input").input_value()
+    fridge = dialog.locator(".shares li").filter(has_text="Fridge tablet")
+    boris = dialog.locator(".shares li").filter(has_text="Boris")
+    expect(boris.locator(".share-used")).to_have_text(never)
+    expect(fridge.locator(".share-used")).to_have_text(never)
+    anna.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    other = phone(new_page, "Boris", locale=locale)
+    open_link(other, live_server.url, link)
+    expect(row(other, "rice")).to_be_visible()
+    owner_token = token_of(anna, list_id)
+    assert owner_token
+    boris_id = next(
+        s["id"]
+        for s in httpx.get(
+            f"{live_server.url}/api/lists/{list_id}/shares",
+            headers={"Authorization": f"Bearer {owner_token}"},
+            timeout=10,
+        ).json()["shares"]
+        if s["label"] == "Boris"
+    )
+    last_used = wait_for_use(live_server.url, list_id, owner_token, boris_id)
+
+    anna.get_by_role("button", name=share, exact=True).click()
+    expect(boris.locator(".share-used")).to_have_text(re.compile(f"^{used}"))
+    expect(fridge.locator(".share-used")).to_have_text(never)
+    if locale == "en-US":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        anna.screenshot(path=str(SCREENSHOT))
+    anna.screenshot(path=artifacts / f"share-dialog-last-use-{locale[:2]}.png")
+    anna.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # Offline the dialog shows what it last fetched, says so, and the time since moves on.
+    anna.context.set_offline(True)
+    anna.clock.set_fixed_time(last_used / 1000 + 5.5 * 60)
+    anna.get_by_role("button", name=share, exact=True).click()
+    expect(dialog.locator(".share-stale")).to_contain_text(offline)
+    expect(boris.locator(".share-used")).to_have_text(ago)
+    expect(fridge.locator(".share-used")).to_have_text(never)
+    anna.screenshot(path=artifacts / f"share-dialog-offline-{locale[:2]}.png")

@@ -3,6 +3,7 @@
 // categories (one/few/many/other) selected by the `n` placeholder.
 import en from '../i18n/en.json'
 import ru from '../i18n/ru.json'
+import { formatAgo } from './ago.js'
 
 export const MESSAGES = { en, ru }
 export const LANGS = Object.keys(MESSAGES)
@@ -57,6 +58,9 @@ export function formatTime (ms) {
   if (!ms) return ''
   return new Intl.DateTimeFormat(lang, { dateStyle: 'short', timeStyle: 'short' }).format(new Date(ms))
 }
+
+/** "5 min. ago" in the UI language; '' under a minute (say "just now"). */
+export const formatSince = (ms) => formatAgo(ms, lang)
 
 export function formatQty (n) {
   return n == null ? '' : new Intl.NumberFormat(lang, { maximumFractionDigits: 3 }).format(n)

@@ -1,5 +1,6 @@
 // The lists this device knows, kept in localStorage (tiny, synchronous, available offline).
-// Record: {id, title, token, role, count, done, pendingCreate, openedAt, addedAt}
+// Record: {id, title, token, role, count, done, pendingCreate, openedAt, addedAt, links, shares}
+// (links: share tokens made on this device; shares: the share dialog's last fetched list)
 const KEY = 'listok.lists.v1'
 const listeners = new Set()
 

@@ -272,6 +272,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     ])
     if (view.destroyed) return
     shareBtn.hidden = shares == null
+    if (shares) upsertList(listId, { shares: shares.shares || [] }) // the share dialog's, offline
     activityBtn.hidden = activity == null
     suggestions.load()
     shop.load()

@@ -1,12 +1,13 @@
 // The share dialog (owner): whom a link is for (label) and what it allows (role); a role's
 // link is reused unless a new one is asked for; copy, the native share sheet and a QR code;
-// the links in use, each revoked after a confirmation.
+// the links in use, with when each was last used, each revoked after a confirmation.
 //
 // The server keeps only a hash of each token, so a link can be shown again only on the
-// device that made it: those tokens are kept in this device's list record (`links`).
+// device that made it: those tokens are kept in this device's list record (`links`). The last
+// list of links fetched is kept there too (`shares`, no tokens), so offline the dialog shows it.
 import encodeQR from 'qr'
 import { h } from './dom.js'
-import { t, formatTime } from '../lib/i18n.js'
+import { t, formatTime, formatSince } from '../lib/i18n.js'
 import { getShares, createShare, revokeShare } from '../lib/api.js'
 import { shareUrl } from '../lib/links.js'
 import { getList, upsertList } from '../lib/registry.js'
@@ -48,7 +49,8 @@ export function openShareDialog (session) {
   const status = h('p.muted', { role: 'status' })
   const out = h('div.share-out')
   const existing = h('ul.shares')
-  let shares = []
+  const stale = h('p.muted.share-stale')
+  let shares = getList(listId)?.shares || []
 
   async function get (fresh) {
     const want = role.value
@@ -97,14 +99,26 @@ export function openShareDialog (session) {
 
   async function refresh () {
     const data = await getShares(listId, session.token)
-    shares = data?.shares || []
+    if (data) {
+      shares = data.shares || []
+      upsertList(listId, { shares })
+      stale.textContent = ''
+    } else {
+      shares = getList(listId)?.shares || shares
+      stale.textContent = t('share.offline')
+    }
+    render()
+  }
+
+  function render () {
     const active = shares.filter((s) => !s.revoked_at).slice(1) // the first is this list's own owner token
     existing.replaceChildren(...(active.length
       ? active.map((s) => {
         const who = s.label || t('share.unlabelled')
         return h('li.row',
           h('span.grow', {}, h('span.share-who', {}, who), h('span.badge', {}, t(`role.${s.role}`)),
-            h('br'), h('span.muted', {}, t('share.made', { when: formatTime(s.created_at) }))),
+            h('br'), h('span.muted', {}, t('share.made', { when: formatTime(s.created_at) })),
+            h('br'), lastUse(s)),
           h('button.danger', {
             type: 'button',
             'aria-label': t('share.revoke.label', { who, role: t(`role.${s.role}`) }),
@@ -119,6 +133,13 @@ export function openShareDialog (session) {
       : [h('li.muted', {}, t('share.none'))]))
   }
 
+  function lastUse (s) {
+    if (!s.last_used_at) return h('span.share-used.muted', {}, t('share.unused'))
+    const ago = formatSince(s.last_used_at)
+    return h('span.share-used.muted', { title: formatTime(s.last_used_at) },
+      ago ? t('share.used', { when: ago }) : t('share.used.now'))
+  }
+
   panelDialog(t('share.title'), h('div.share',
     h('p', {}, t('share.help')),
     h('div.field', h('label', { for: 'share-label' }, t('share.for')), label),
@@ -127,6 +148,8 @@ export function openShareDialog (session) {
       h('button.primary', { type: 'button', onclick: () => get(false) }, t('share.get')),
       h('button', { type: 'button', onclick: () => get(true) }, t('share.new'))),
     status, out,
-    h('h3', {}, t('share.existing')), existing))
+    h('h3', {}, t('share.existing')), stale, existing), () => clearInterval(ticking))
+  const ticking = setInterval(render, 30_000) // "used 5 min. ago" moves on while it is open
+  render()
   refresh()
 }
