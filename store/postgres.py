@@ -315,8 +315,9 @@ class PostgresStore:
         with self._transaction() as conn:
             changed = conn.execute(
                 "UPDATE shares SET revoked_at = %s WHERE id = %s AND list_id = %s"
-                " AND revoked_at IS NULL AND role != 'owner'",
-                (at, share_id, list_id),
+                " AND revoked_at IS NULL AND id != (SELECT id FROM shares WHERE list_id = %s"
+                " AND role = 'owner' ORDER BY created_at, id LIMIT 1)",
+                (at, share_id, list_id, list_id),
             ).rowcount
         return changed > 0
 

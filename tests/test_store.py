@@ -260,6 +260,18 @@ def test_shares_and_revocation(backend: Backend) -> None:
     assert store.shares(LIST)[1].revoked_at == 9
 
 
+def test_an_owner_link_for_another_device_can_be_revoked(backend: Backend) -> None:
+    """Only the list's first owner token (the creator's) is not a link; an owner link made later
+    for a second device is, on every store."""
+    store = backend()
+    create(store)
+    tablet = Share("o2", LIST, "owner", "tablet", 7)
+    store.add_share(tablet, "hash-tablet")
+    assert store.revoke_share(LIST, "owner-1", 9) is False
+    assert store.revoke_share(LIST, "o2", 9) is True
+    assert store.find_token("hash-tablet") is None
+
+
 def test_last_use_is_recorded_and_only_moves_forward(backend: Backend) -> None:
     store = backend()
     create(store)

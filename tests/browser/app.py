@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable
@@ -15,6 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "client" / "dist"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LIST_URL = re.compile(r"/l/([0-9a-f-]{36})$")
+
+
+def docs_screenshot(page: Page, name: str) -> Path:
+    """A screenshot the docs show (docs/images/NAME). A test run writes it to the artifacts
+    folder, so running the tests leaves the checkout clean; LISTOK_DOCS_SCREENSHOTS=1 writes it
+    to docs/images instead (docs/client.md: "Screenshots")."""
+    folder = ROOT / "docs" / "images" if os.environ.get("LISTOK_DOCS_SCREENSHOTS") else ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / name))
+    return folder / name
 
 
 def list_id_of(page: Page) -> str:

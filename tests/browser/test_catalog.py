@@ -19,11 +19,18 @@ from typing import Any, TypeVar
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.app import ARTIFACTS, PHONE, ROOT, expect_state, list_id_of, token_of
+from tests.browser.app import (
+    ARTIFACTS,
+    PHONE,
+    ROOT,
+    docs_screenshot,
+    expect_state,
+    list_id_of,
+    token_of,
+)
 from tests.support import ServerProcess
 
 FIXTURES = ROOT / "tests" / "fixtures" / "catalog"
-SCREENSHOT = ROOT / "docs" / "images" / "client-catalog-phone.png"
 TENGE = r"\d[\d\s.,]*\s?₸|₸\s?\d[\d\s.,]*"
 T = TypeVar("T")
 
@@ -130,8 +137,7 @@ def test_offers_with_prices_pick_total_and_cheaper_line_in_russian(
     expect(line).not_to_have_text(first_line, timeout=10_000)
     expect(line).to_contain_text("≈")
     page.locator("#add-item").blur()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    docs_screenshot(page, "client-catalog-phone.png")
 
 
 def test_shop_picker_sets_the_aisle_order_and_shop_order_edits_the_shops(

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.app import (
-    ROOT,
     add_item,
     create_list,
+    docs_screenshot,
     expect_state,
     list_id_of,
     open_link,
@@ -120,9 +120,6 @@ def test_an_owner_link_makes_a_second_owner_device(
     expect(tablet.get_by_role("button", name="Share", exact=True)).to_be_visible(timeout=15_000)
 
 
-SCREENSHOT = ROOT / "docs" / "images" / "client-share-dialog.png"
-
-
 def wait_for_use(base_url: str, list_id: str, token: str, share_id: str) -> int:
     """Until the server says the link was used (its write is queued off the request path)."""
     deadline = time.monotonic() + 15
@@ -210,8 +207,7 @@ def test_the_links_say_when_they_were_last_used(
     expect(boris.locator(".share-used")).to_have_text(re.compile(f"^{used}"))
     expect(fridge.locator(".share-used")).to_have_text(never)
     if locale == "en-US":
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        anna.screenshot(path=str(SCREENSHOT))
+        docs_screenshot(anna, "client-share-dialog.png")
     anna.screenshot(path=artifacts / f"share-dialog-last-use-{locale[:2]}.png")
     anna.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
