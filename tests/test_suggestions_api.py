@@ -217,7 +217,7 @@ async def test_items_added_over_the_socket_get_a_category(live_server: ServerPro
         assert items["nails"]["category"] == "other"
         assert items["cheese"]["category"] == "snacks"  # a person's choice is left alone
     activity = live_server.api("GET", "/activity", list_id).json()["activity"]
-    assert {a["actor"] for a in activity} == {"owner"}  # the filing is not news for people
+    assert {a["actor"] for a in activity} == {""}  # unnamed; the filing is not news for people
 
 
 # -- the dish table and the non-blocking model (no server needed) ----------------------------
