@@ -375,6 +375,7 @@ class Pairing:
     score: float  # 0..1
     because: str  # the dish's name in the list's language
     ingredient: str
+    kind: str = "dish"  # the kind of `because`: "dish", or "set" (an occasion: breakfast, cleaning)
 
 
 # How much more often an everyday dish is cooked than a rarer one where the list's language is
@@ -464,7 +465,8 @@ def pairings(names: list[str], lang: Lang, limit: int = 10) -> list[Pairing]:
         return []
     top = max(scores.values())
     ranked = sorted(scores, key=lambda k: (-scores[k], k))[:limit]
-    return [
-        Pairing(table[k].name(lang), scores[k] / top, by_id[best_dish[k][1]].name(lang), k)
-        for k in ranked
-    ]
+    out = []
+    for k in ranked:
+        dish = by_id[best_dish[k][1]]
+        out.append(Pairing(table[k].name(lang), scores[k] / top, dish.name(lang), k, dish.kind))
+    return out

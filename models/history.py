@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 Lang = Literal["ru", "en"]
 Normalize = Callable[[str, str | None], str]
@@ -110,10 +110,27 @@ class Suggestion:
         }
         if self.item_id:
             out["item_id"] = self.item_id
-        for key in ("qty", "unit"):
+        for key in REASON_FIELDS:
             if self.extra.get(key) is not None:
                 out[key] = self.extra[key]
         return out
+
+
+# What a suggestion may carry beside its `reason` text, for an app to word the reason in its
+# own language: `with` (together: the list's names it usually goes with), `every_days` and
+# `last_days` (history: the usual interval, days since the last purchase), `dish` (the dish
+# the table pairs it with, or the dish asked for), `occasion` (the table's set it comes from:
+# breakfast, cleaning), `servings`, and `qty` / `unit` (dish).
+REASON_FIELDS: Final = (
+    "qty",
+    "unit",
+    "with",
+    "every_days",
+    "last_days",
+    "dish",
+    "occasion",
+    "servings",
+)
 
 
 _SPACES = re.compile(r"\s+")

@@ -189,7 +189,9 @@ class StatsEngine:
             latest = entries[-1]
             revive = latest.item_id if latest.present and latest.item_id else None
             reason = _history_reason(record.lang, usual, elapsed)
-            out.append((k, Suggestion(latest.name.strip(), "history", reason, score, revive)))
+            days: dict[str, object] = {"every_days": _days(usual), "last_days": _days(elapsed)}
+            found = Suggestion(latest.name.strip(), "history", reason, score, revive, days)
+            out.append((k, found))
         return out
 
     def _together(self, record: ListRecord, on_list: set[str]) -> list[tuple[str, Suggestion]]:
@@ -213,9 +215,12 @@ class StatsEngine:
         out: list[tuple[str, Suggestion]] = []
         for c in best:
             because = self._strongest(c, context, own)
-            reason = _together_reason(record.lang, [forms.get(s, s) for s in because])
+            names = [forms.get(s, s) for s in because]
+            reason = _together_reason(record.lang, names)
             name = forms.get(c) or self._display(c, mine)
-            out.append((c, Suggestion(name, "together", reason, 0.5 * (1.0 - miss[c]))))
+            score = 0.5 * (1.0 - miss[c])
+            extra: dict[str, object] = {"with": names}
+            out.append((c, Suggestion(name, "together", reason, score, None, extra)))
         return out
 
     def _row_top(self, key: str) -> list[tuple[str, int]]:

@@ -267,8 +267,14 @@ def table_pairings(record: ListRecord, limit: int) -> list[Suggestion]:
     names = record.open_names() or [e.name for e in record.entries][-10:]
     out: list[Suggestion] = []
     for p in dishes.pairings(names, record.lang, limit):
-        reason = f"для блюда «{p.because}»" if record.lang == "ru" else f"goes with {p.because}"
-        out.append(Suggestion(p.name, "together", reason, 0.3 * p.score))
+        extra: dict[str, object]
+        if p.kind == "set":  # an occasion (breakfast, cleaning), not a dish
+            reason = f"из набора «{p.because}»" if record.lang == "ru" else f"for {p.because}"
+            extra = {"occasion": p.because}
+        else:
+            reason = f"к блюду «{p.because}»" if record.lang == "ru" else f"goes with {p.because}"
+            extra = {"dish": p.because}
+        out.append(Suggestion(p.name, "together", reason, 0.3 * p.score, None, extra))
     return out
 
 
@@ -291,7 +297,12 @@ def dish_suggestions(
     for index, item in enumerate(items):
         if item.ingredient in on_list_ids or normalize(item.name, lang) in on_list:
             continue
-        extra: dict[str, object] = {"qty": item.qty, "unit": item.unit}
+        extra: dict[str, object] = {
+            "qty": item.qty,
+            "unit": item.unit,
+            "dish": name,
+            "servings": servings,
+        }
         out.append(
             Suggestion(item.name, "dish", reason, 1.0 - index / (len(items) + 1), None, extra)
         )

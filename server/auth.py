@@ -33,6 +33,9 @@ class Access:
     list_id: str
     role: str
     share_id: str
+    # The link's label as people gave it ("Grandma", "fridge"): who acts when unnamed. The
+    # owner token's built-in label "owner" is a role word, not a person: it is left out.
+    label: str = ""
 
     def allows(self, role: str) -> bool:
         return _RANK[self.role] >= _RANK[role]
@@ -99,7 +102,8 @@ class Tokens:
             share = await self._lookup(digest)
         if share is None or share.list_id != list_id:
             raise UnauthorizedError("invalid token")
-        access = Access(list_id, share.role, share.share_id)
+        label = "" if share.label in ROLES else share.label
+        access = Access(list_id, share.role, share.share_id, label)
         if not access.allows(need):
             raise ForbiddenError(
                 f"this link is {share.role}-only"

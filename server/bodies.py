@@ -401,14 +401,28 @@ class Shares(Struct):
 
 
 class Suggestion(Struct):
+    """`reason` is worded in the list's language; the fields after it (models/history.py
+    REASON_FIELDS) let an app word it in its own."""
+
     name: str
-    source: Literal["history", "together", "model"]
+    source: Literal["history", "together", "dish", "model"]
     reason: str
     score: float | UnsetType = UNSET
+    item_id: str | UnsetType = UNSET  # a checked item still on the list: accept = uncheck it
+    with_: list[str] | UnsetType = msgspec.field(default=UNSET, name="with")  # together
+    every_days: int | UnsetType = UNSET  # history: the usual interval
+    last_days: int | UnsetType = UNSET  # history: days since the last purchase
+    dish: str | UnsetType = UNSET  # the dish it goes with (together) or was asked for (dish)
+    occasion: str | UnsetType = UNSET  # together: the table's set it is from (breakfast)
+    servings: int | UnsetType = UNSET  # dish
+    qty: float | UnsetType = UNSET  # dish
+    unit: str | UnsetType = UNSET  # dish
 
 
 class Suggestions(Struct):
-    model: str  # used, cached, or why not: absent, loading, failed, busy, timeout
+    # used, cached, table, pending (the model is working: ask again), or why not: absent,
+    # loading, failed, busy, timeout
+    model: str
     suggestions: list[Suggestion]
 
 

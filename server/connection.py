@@ -160,5 +160,6 @@ class Connection:
 
     @property
     def actor(self) -> str:
-        """Who this connection speaks for: the name its presence shows, else its role."""
-        return self.name or (self.access.role if self.access else "someone")
+        """Who this connection speaks for: the name its presence shows, else its link's label,
+        else "" (an unnamed person: the activity feed says "someone" in the reader's language)."""
+        return self.name or (self.access.label if self.access else "")

@@ -150,14 +150,32 @@ _SUMMARY: Final = {
         "list.changed": "{actor} изменил(а) список",
     },
 }
+# Someone unnamed (no name, no link label): "Кто-то" takes the masculine form, not "(а)".
+_SOMEONE: Final = {
+    "en": {kind: text.replace("{actor}", "Someone") for kind, text in _SUMMARY["en"].items()},
+    "ru": {
+        "item.added": "Кто-то добавил {name}",
+        "item.removed": "Кто-то удалил {name}",
+        "item.checked": "Кто-то купил {name}",
+        "item.unchecked": "Кто-то вернул {name}",
+        "item.updated": "Кто-то изменил {name}",
+        "list.updated": "Кто-то переименовал список в «{title}»",
+        "list.changed": "Кто-то изменил список",
+    },
+}
+# Before names and labels were used, an unnamed person's events carried their role: those
+# old events read "someone" too (a role word is never shown as a person).
+_UNNAMED: Final = frozenset({"", "owner", "edit", "view"})
 
 
 def summary(event: dict[str, Any], lang: str) -> str:
-    texts = _SUMMARY.get(lang, _SUMMARY["en"])
+    actor = str(event.get("actor") or "")
+    table = _SOMEONE if actor in _UNNAMED else _SUMMARY
+    texts = table.get(lang, table["en"])
     kind = event["type"]
     if kind == "item.checked" and not event.get("checked"):
         kind = "item.unchecked"
     title = (event.get("changes") or {}).get("title")
     if kind == "list.updated" and not isinstance(title, str):
         kind = "list.changed"
-    return texts[kind].format(actor=event["actor"], name=event.get("name", ""), title=title)
+    return texts[kind].format(actor=actor, name=event.get("name", ""), title=title)

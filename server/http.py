@@ -115,9 +115,10 @@ def list_id_of(request: Request) -> str:
 
 
 def actor_of(request: Request, access: Access) -> str:
-    """The display name the client sends in X-Listok-Name (percent-encoded UTF-8), else the role."""
+    """The display name the client sends in X-Listok-Name (percent-encoded UTF-8), else the
+    share link's label, else "" (unnamed: the activity feed says "someone")."""
     name = unquote(request.headers.get("x-listok-name", "")).strip()
-    return name[: schema.ACTOR_MAX] if name else access.role
+    return name[: schema.ACTOR_MAX] if name else access.label[: schema.ACTOR_MAX]
 
 
 async def resolve(request: Request, token: str | None, list_id: str, need: str) -> Access:

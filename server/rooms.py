@@ -77,7 +77,8 @@ class _Pending:
 def actor_of(origin: Any) -> str:
     if isinstance(origin, Connection):
         return origin.actor
-    return origin if isinstance(origin, str) and origin else "server"
+    # A string is a person as the API names them; "" is someone unnamed (not the server).
+    return origin if isinstance(origin, str) else "server"
 
 
 class Room:

@@ -303,3 +303,40 @@ class NodeClient:
 
 def new_list_id() -> str:
     return str(uuid.uuid4())
+
+
+# -- shopping history through the real API ---------------------------------------------------
+
+DAY_MS = 86_400_000
+
+
+def import_history(
+    server: ServerProcess,
+    list_id: str,
+    bought: list[tuple[str, int]],
+    token: str | None = None,
+) -> None:
+    """Imports (`POST .../import`, a JSON export) items bought `days ago` as ticked items,
+    the way a household moving its lists to Listok brings its history along."""
+    now = int(time.time() * 1000)
+    items = [
+        {
+            "name": name,
+            "checked": True,
+            "created_at": now - days * DAY_MS - 3_600_000,
+            "checked_at": now - days * DAY_MS,
+        }
+        for name, days in bought
+    ]
+    body = {"format": "listok.list/v1", "items": items}
+    response = server.api("POST", "/import", list_id, token, json=body)
+    assert response.status_code == 201, response.text
+
+
+def seed_households(server: ServerProcess, names: list[str], lists: int = 3) -> None:
+    """`lists` other established lists (three weeks old, shopped on two trips) that all had
+    `names`: enough for `together` to pair them (its three-list rule)."""
+    for n in range(lists):
+        list_id = server.create_list(f"household {n}")
+        import_history(server, list_id, [(name, 20) for name in names])
+        import_history(server, list_id, [(name, 10) for name in names])

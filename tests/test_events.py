@@ -112,7 +112,7 @@ async def test_api_changes_and_resume_with_last_event_id(live_server: ServerProc
         ).json()
         api("PATCH", f"/items/{item['id']}", list_id, json={"checked": True})
         await wait_for(lambda: types(stream) == ["item.added", "item.checked"])
-    assert [e["actor"] for e in stream.events] == ["Bob", "owner"]
+    assert [e["actor"] for e in stream.events] == ["Bob", ""]  # the owner token, unnamed
     last = stream.ids[-1]
     # While nobody listens, two more changes happen.
     api("POST", "/items", list_id, json={"name": "jam"})
@@ -154,3 +154,53 @@ async def test_activity_feed(live_server: ServerProcess) -> None:
     assert en["activity"][0]["at"] >= en["activity"][1]["at"]
     assert api("GET", "/activity?limit=0", list_id).status_code == 422
     assert api("GET", "/activity?lang=de", list_id).status_code == 422
+
+
+async def test_unnamed_people_are_someone_or_their_links_label(
+    live_server: ServerProcess, node_clients: Callable[[], Any]
+) -> None:
+    """Issue 11 item 6: an unnamed person's changes never show their role ("edit")."""
+    list_id = live_server.create_list()
+    api = live_server.api
+    plain = api("POST", "/shares", list_id, json={"role": "edit"}).json()["token"]
+    labelled = api("POST", "/shares", list_id, json={"role": "edit", "label": "Бабушка"}).json()
+    for token, item_id, name in [(plain, "m", "молоко"), (labelled["token"], "b", "хлеб")]:
+        node: NodeClient = await node_clients()
+        await node.connect(live_server, list_id, token=token)  # no presence name
+        await node.wait_synced()
+        await node.call("add_item", itemId=item_id, fields=schema.new_item(name, order=item_id))
+        await node.call("set_field", itemId=item_id, field="checked", value=True)
+
+    def feed(lang: str) -> list[str]:
+        entries = api("GET", f"/activity?lang={lang}", list_id).json()["activity"]
+        return [e["summary"] for e in reversed(entries)]
+
+    await wait_for(lambda: len(feed("en")) == 4, what="four entries in the feed")
+    assert feed("en") == [
+        "Someone added молоко",
+        "Someone checked молоко",
+        "Бабушка added хлеб",
+        "Бабушка checked хлеб",
+    ]
+    assert feed("ru") == [
+        "Кто-то добавил молоко",
+        "Кто-то купил молоко",
+        "Бабушка добавил(а) хлеб",
+        "Бабушка купил(а) хлеб",
+    ]
+    entries = api("GET", "/activity", list_id).json()["activity"]
+    assert {e["actor"] for e in entries} == {"", "Бабушка"}
+    # Through the HTTP API too: the owner token (its built-in label is a role word) is unnamed.
+    api("PATCH", "", list_id, json={"title": "Дача"})
+    await wait_for(lambda: feed("ru")[-1] == "Кто-то переименовал список в «Дача»")
+    assert not any(word in s.split() for s in feed("en") for word in ("edit", "owner", "view"))
+
+
+def test_old_events_with_a_role_for_actor_read_someone() -> None:
+    """Events recorded before names and labels were used carry the role: not shown as a person."""
+    from server.events import summary
+
+    old = {"type": "item.checked", "actor": "edit", "checked": True, "name": "milk"}
+    assert summary(old, "en") == "Someone checked milk"
+    assert summary({**old, "checked": False, "actor": "owner"}, "ru") == "Кто-то вернул milk"
+    assert summary({**old, "actor": "Editha"}, "en") == "Editha checked milk"

@@ -19,7 +19,13 @@ from server.auth import new_share_id, new_token, token_hash
 from server.rooms import Rooms
 from server.suggestions import Suggestions, build_record, remembered_categories
 from store import Event, Share, SQLiteStore, Writer
-from tests.support import ServerFactory, ServerProcess, wait_for
+from tests.support import (
+    ServerFactory,
+    ServerProcess,
+    import_history,
+    seed_households,
+    wait_for,
+)
 
 DAY = 86_400_000
 
@@ -73,6 +79,33 @@ def test_throwaway_lists_do_not_reveal_a_rare_item(
     assert ("трюфельное масло" in names) == (thresholds == THRESHOLDS_OFF)
 
 
+@pytest.mark.parametrize(
+    ("title", "milk", "bread", "eggs", "coffee"),
+    [
+        ("Groceries", "milk", "bread", "eggs", "coffee"),
+        ("Продукты", "молоко", "хлеб", "яйца", "кофе"),
+    ],
+)
+def test_suggestions_carry_the_facts_behind_their_reason(
+    live_server: ServerProcess, title: str, milk: str, bread: str, eggs: str, coffee: str
+) -> None:
+    """Beside its `reason` text (the list's language), a suggestion says what it rests on, so
+    that an app can word it in its own language: `with` for together, the days for history."""
+    seed_households(live_server, [milk, bread, eggs])
+    mine = live_server.create_list(title)
+    import_history(live_server, mine, [(coffee, 16), (coffee, 9)])  # every 7 days, 9 days ago
+    add(live_server, mine, milk, bread)
+    body = live_server.api("GET", "/suggestions", mine).json()
+    by_name = {s["name"]: s for s in body["suggestions"]}
+    assert by_name[eggs]["source"] == "together"
+    assert sorted(by_name[eggs]["with"]) == sorted([milk, bread])
+    due = by_name[coffee]
+    assert (due["source"], due["every_days"], due["last_days"]) == ("history", 7, 9)
+    assert due["item_id"]  # still on the list, ticked: accepting it unticks it
+    pairings = [s for s in body["suggestions"] if s["source"] == "together" and "with" not in s]
+    assert pairings and all(s.get("dish") or s.get("occasion") for s in pairings)  # the table's
+
+
 def test_dish_prompt_is_answered_from_the_table(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
     add(live_server, list_id, "сметана")
@@ -84,6 +117,7 @@ def test_dish_prompt_is_answered_from_the_table(live_server: ServerProcess) -> N
     assert by_name["свёкла"]["qty"] == 1.0 and by_name["свёкла"]["unit"] == "kg"  # 0.5 kg for 6
     assert "сметана" not in by_name  # already on the list
     assert all(s["source"] == "dish" and "борщ" in s["reason"] for s in body["suggestions"])
+    assert {(s["dish"], s["servings"]) for s in body["suggestions"]} == {("борщ", 12)}
 
 
 def test_prompt_the_table_does_not_know_needs_the_model(live_server: ServerProcess) -> None:
@@ -217,7 +251,7 @@ async def test_items_added_over_the_socket_get_a_category(live_server: ServerPro
         assert items["nails"]["category"] == "other"
         assert items["cheese"]["category"] == "snacks"  # a person's choice is left alone
     activity = live_server.api("GET", "/activity", list_id).json()["activity"]
-    assert {a["actor"] for a in activity} == {"owner"}  # the filing is not news for people
+    assert {a["actor"] for a in activity} == {""}  # unnamed; the filing is not news for people
 
 
 # -- the dish table and the non-blocking model (no server needed) ----------------------------

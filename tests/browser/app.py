@@ -18,7 +18,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LIST_URL = re.compile(r"/l/([0-9a-f-]{36})$")
 
 
-def docs_screenshot(page: Page, name: str) -> Path:
+def docs_screenshot(page: Page | Locator, name: str) -> Path:
     """A screenshot the docs show (docs/images/NAME). A test run writes it to the artifacts
     folder, so running the tests leaves the checkout clean; LISTOK_DOCS_SCREENSHOTS=1 writes it
     to docs/images instead (docs/client.md: "Screenshots")."""

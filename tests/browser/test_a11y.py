@@ -1,6 +1,6 @@
 """Accessibility (issue 11 item 10): axe-core (client's devDependency) finds no serious or
-critical violation on home, list, editor, share and activity, in both languages, light and
-dark, at a phone's size."""
+critical violation on home, list (with its suggestions panel), editor, share and activity, in
+both languages, light and dark, at a phone's size."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ def test_no_serious_axe_violations(
     page.locator("li.list-card a").click()
     expect(row(page, "milk")).to_be_visible()
     expect(page.get_by_role("button", name=labels["share"], exact=True)).to_be_visible()
+    # The suggestions panel (the dish table's pairings for milk on a fresh server) is checked too.
+    expect(page.locator("details.suggest li.suggestion").first).to_be_visible(timeout=10_000)
     found += serious(page, "list")
 
     row(page, "milk").get_by_role("button", name=labels["edit"]).click()

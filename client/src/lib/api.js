@@ -55,5 +55,6 @@ export const revokeShare = (id, token, shareId) =>
   call('DELETE', `${listUrl(id)}/shares/${encodeURIComponent(shareId)}`, { token })
 export const getActivity = (id, token, lang) =>
   optional('GET', `${listUrl(id)}/activity${lang ? `?lang=${lang}` : ''}`, { token })
-export const getSuggestions = (id, token) => optional('GET', `${listUrl(id)}/suggestions`, { token })
+/** {ok, status, data}: status 0 is "no network" (the panel then keeps its last answer). */
+export const getSuggestions = (id, token) => call('GET', `${listUrl(id)}/suggestions`, { token })
 export const deleteList = (id, token) => call('DELETE', listUrl(id), { token })

@@ -4,7 +4,7 @@
 //   add.js          the add box: duplicate prompt, draft kept, autocomplete
 //   rows.js         one row per item, the inline editor, delete with undo
 //   drag.js         reorder by keyboard and by dragging the grip
-//   suggestions.js  the "often bought" chips and autocomplete names
+//   suggestions.js  the suggestions panel (each with its reason) and autocomplete names
 //   order.js        the shop order of the categories
 //   shop.js         the catalog: offers with prices, the totals line, the shop picker
 import { h, syncChildren, setText, announce } from './dom.js'
@@ -114,6 +114,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
   const reorder = makeReorder(view)
   const suggestions = makeSuggestions(view)
   const adder = makeAddForm(view, { suggestions })
+  view.addFields = adder.addFields
   const rowsPart = makeRows(view, { reorder, toast, addInput: adder.input })
   const shop = makeShop(view, { input: adder.input })
   view.afterAdd = (name) => { announce(t('list.added', { name })); suggestions.loadSoon() }
@@ -155,9 +156,9 @@ export function renderList (root, listId, { setHeader, navigate }) {
   root.replaceChildren(h('div.list-view', { dataset: { listId } },
     h('div.status-line', header.syncEl, toolbar),
     nameBanner, roBanner, problemBanner,
-    adder.form, suggestions.el, shop.el,
+    adder.form, shop.el,
     h('section.card.items-card', { 'aria-label': t('list.items') }, emptyEl, groupsEl, doneEl), adder.names,
-    actionsEl, toastEl))
+    suggestions.el, actionsEl, toastEl))
 
   // --- the whole view from the document -------------------------------------------------
   function sectionFor (g) {
@@ -193,6 +194,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     setText(clearBtn, t('list.clear', { n: done.length }))
     clearBtn.hidden = session.readOnly
     adder.updateNames()
+    suggestions.render()
     doneEl.hidden = !done.length
     emptyEl.hidden = view.items.length > 0
     header.renderTitle()

@@ -23,33 +23,36 @@ export function makeAddForm (view, { suggestions }) {
     const text = input.value.trim()
     if (!text || session.readOnly) return
     const fields = parseEntry(text, currentLang())
-    // Already on the list ("Молока" next to "молоко")? Ask, here and offline alike.
-    const dup = findDuplicate(fields.name, view.items)
-    let id = null
-    if (dup) {
-      const now = qtyText(dup.qty, dup.unit)
-      const merged = mergedQty(dup, fields)
-      const choice = await choiceDialog(t('dup.question', { name: now ? `${dup.name} (${now})` : dup.name }), [
-        { value: 'cancel', label: t('action.cancel') },
-        { value: 'add', label: t('dup.add') },
-        { value: 'merge', label: t('dup.merge', { qty: qtyText(merged, dup.unit || fields.unit) }), primary: true }
-      ], { className: 'dup' })
-      if (choice === 'merge') {
-        updateItem(doc, dup.id, { qty: merged, ...(dup.unit ? {} : { unit: fields.unit }) })
-        id = dup.id
-      } else if (choice === 'add') {
-        id = addItem(doc, fields, view.createdBy())
-      }
-      input.focus()
-    } else {
-      id = addItem(doc, fields, view.createdBy())
-    }
+    const id = await addFields(fields, { refocus: input })
     if (id) {
       input.value = ''
       sessionStorage.removeItem(draftKey)
       announce(t('list.added', { name: fields.name }))
       suggestions.loadSoon()
     }
+  }
+
+  /**
+   * Adds item fields the way typing does (the suggestions panel's "+" too): a name already
+   * open on the list ("Молока" next to "молоко") asks first, here and offline alike. Returns
+   * the id of the item added or merged into, null when the person cancelled.
+   */
+  async function addFields (fields, { refocus = null } = {}) {
+    const dup = findDuplicate(fields.name, view.items)
+    if (!dup) return addItem(doc, fields, view.createdBy())
+    const now = qtyText(dup.qty, dup.unit)
+    const merged = mergedQty(dup, fields)
+    const choice = await choiceDialog(t('dup.question', { name: now ? `${dup.name} (${now})` : dup.name }), [
+      { value: 'cancel', label: t('action.cancel') },
+      { value: 'add', label: t('dup.add') },
+      { value: 'merge', label: t('dup.merge', { qty: qtyText(merged, dup.unit || fields.unit) }), primary: true }
+    ], { className: 'dup' })
+    refocus?.focus()
+    if (choice === 'merge') {
+      updateItem(doc, dup.id, { qty: merged, ...(dup.unit ? {} : { unit: fields.unit }) })
+      return dup.id
+    }
+    return choice === 'add' ? addItem(doc, fields, view.createdBy()) : null
   }
 
   // Unsent text in the add box survives a reload (per list, this device only).
@@ -69,5 +72,5 @@ export function makeAddForm (view, { suggestions }) {
     syncChildren(names, fresh.map((n) => names.querySelector(`option[value="${CSS.escape(n)}"]`) || h('option', { value: n })))
   }
 
-  return { form, input, names, updateNames }
+  return { form, input, names, updateNames, addFields }
 }
