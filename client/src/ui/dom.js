@@ -52,3 +52,14 @@ export function announce (text) {
   live.textContent = ''
   requestAnimationFrame(() => { live.textContent = text })
 }
+
+/** A <details> that remembers being folded (localStorage `key`, this device): open unless it was
+ * folded. Saved on the summary's click (mouse or keyboard), not only on `toggle`, which fires in a
+ * later task: a reload right after folding would otherwise lose it. */
+export function foldable (spec, key, summary, ...children) {
+  const el = h(spec, { open: localStorage.getItem(key) !== '0' }, summary, ...children)
+  const save = (open) => localStorage.setItem(key, open ? '1' : '0')
+  summary.addEventListener('click', (e) => { if (!e.defaultPrevented) save(!el.open) })
+  el.addEventListener('toggle', () => save(el.open))
+  return el
+}

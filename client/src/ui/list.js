@@ -7,7 +7,7 @@
 //   suggestions.js  the suggestions panel (each with its reason) and autocomplete names
 //   order.js        the shop order of the categories
 //   shop.js         the catalog: offers with prices, the totals line, the shop picker
-import { h, syncChildren, setText, announce } from './dom.js'
+import { foldable, h, syncChildren, setText, announce } from './dom.js'
 import { t, currentLang } from '../lib/i18n.js'
 import { ListSession, copyToNewList } from '../lib/session.js'
 import { listPath } from '../lib/links.js'
@@ -131,8 +131,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
   const doneSummary = h('summary')
   // The Done section remembers being folded (per list, this device).
   const doneKey = `listok.doneOpen.${listId}`
-  const doneEl = h('details.done', { open: localStorage.getItem(doneKey) !== '0' }, doneSummary, doneList)
-  doneEl.addEventListener('toggle', () => localStorage.setItem(doneKey, doneEl.open ? '1' : '0'))
+  const doneEl = foldable('details.done', doneKey, doneSummary, doneList)
   const clearBtn = h('button.ghost.clear-done', { type: 'button', onclick: clearChecked })
   const doneFoot = h('div.done-foot', clearBtn)
   doneEl.append(doneFoot)

@@ -5,7 +5,7 @@
 // per list, like Done. Offline it shows the last answer and says it may be out of date. While
 // the server's model is still working ("pending") it asks again a few times: the model's
 // additions join the panel when they come.
-import { h, announce, setText, syncChildren } from '../dom.js'
+import { foldable, h, announce, setText, syncChildren } from '../dom.js'
 import { t, currentLang } from '../../lib/i18n.js'
 import { getSuggestions } from '../../lib/api.js'
 import { updateItem } from '../../lib/items.js'
@@ -20,9 +20,8 @@ export function makeSuggestions (view) {
   const summary = h('summary', { id: `suggest-${listId}` })
   const staleNote = h('p.suggest-stale', { hidden: true }, t('suggest.stale'))
   const list = h('ul.suggest-list', { 'aria-labelledby': `suggest-${listId}` })
-  const el = h('details.card.suggest', { hidden: true, open: localStorage.getItem(openKey) !== '0' },
-    summary, staleNote, list)
-  el.addEventListener('toggle', () => localStorage.setItem(openKey, el.open ? '1' : '0'))
+  const el = foldable('details.card.suggest', openKey, summary, staleNote, list)
+  el.hidden = true
 
   const cached = readCached(localStorage, listId)
   let all = cached?.suggestions || [] // the last answer, from the server or kept from before
