@@ -421,6 +421,8 @@ def dish_weights(names: list[str], lang: Lang) -> dict[str, float]:
         for key in found:
             for dish in by_ingredient.get(key, ()):
                 candidates[dish.id] = dish
+    if not candidates:  # items the table knows, but no dish uses (tofu, сгущёнка)
+        return {}
     vocabulary = len(ingredients())
     weights: dict[str, float] = {}
     for dish in candidates.values():

@@ -154,3 +154,14 @@ def test_nothing_the_list_has_is_suggested_and_unknown_items_give_nothing() -> N
         suggested(["курица", "картошка"], "ru")
     )
     assert dishes.pairings(["гвозди", "шурупы"], "ru") == []
+
+
+def test_an_ingredient_no_dish_uses_weighs_no_dish() -> None:
+    # The table knows such an ingredient (it has names in both languages) but no dish has it:
+    # the list is not for any dish, and asking must not fail (it raised ValueError before).
+    used = set().union(*(dish.ingredient_ids for dish in dishes.dishes()))
+    unused = [key for key in dishes.ingredients() if key not in used]
+    assert unused  # tofu, cauliflower... (else this test has nothing to check)
+    name = dishes.ingredients()[unused[0]].name("en")
+    assert dishes.meaning(name) and dishes.dish_weights([name], "en") == {}
+    assert dishes.pairings([name], "en") == []
