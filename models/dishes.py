@@ -466,9 +466,10 @@ def pairings(names: list[str], lang: Lang, limit: int = 10) -> list[Pairing]:
     if not scores:
         return []
     top = max(scores.values())
-    ranked = sorted(scores, key=lambda k: (-scores[k], k))[:limit]
-    out = []
-    for k in ranked:
+    # equal votes (the items of one dish): its main ingredients first, as the table lists them
+    ranked = sorted(scores, key=lambda k: (-scores[k], -by_id[best_dish[k][1]].shares[k], k))
+    out: list[Pairing] = []
+    for k in ranked[:limit]:
         dish = by_id[best_dish[k][1]]
         out.append(Pairing(table[k].name(lang), scores[k] / top, dish.name(lang), k, dish.kind))
     return out
