@@ -194,3 +194,4 @@ def test_an_ingredient_no_dish_uses_weighs_no_dish() -> None:
     name = dishes.ingredients()[unused[0]].name("en")
     assert dishes.meaning(name) and dishes.dish_weights([name], "en") == {}
     assert dishes.pairings([name], "en") == []
+    assert dishes.explained([name], {}) == [0.0]
