@@ -5,8 +5,9 @@
 - `pairings(names, lang)`: items that go with what a list already has: which dishes the list
   most likely stands for ("свёкла, капуста" -> борщ, щи...), each weighed by how much of the list
   it explains, how specific it is and how everyday it is where the list's language is spoken,
-  and their other ingredients voted on. It feeds `together` when a server has little history
-  (models/suggest.py).
+  and their other ingredients voted on; `explained(names, weights)`: how much of each item
+  those dishes account for. Both feed the cold start (models/coldstart.py), which answers in
+  `together` when a server has little history.
 - `meaning(name)`: the ingredients an item stands for; a generic word ("мясо", "cheese",
   models/data/generic.json) stands for all of its kinds.
 - `translate(name, lang)`: the bilingual ingredient table maps a name to the other language.
@@ -21,7 +22,7 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -112,18 +113,17 @@ class Dish:
     def commonness(self, lang: Lang) -> int:
         return self.often[0] if lang == "ru" else self.often[1]
 
-    @property
+    @cached_property
     def ingredient_ids(self) -> frozenset[str]:
         return frozenset(i for i, _, _ in self.items)
 
-    @property
+    @cached_property
     def shares(self) -> dict[str, float]:
         """ingredient id -> the chance that a starter list for this dish names it: the table
         lists ingredients main first, and the k-th is named in proportion to 1/k."""
         return _shares(self.items)
 
 
-@cache
 def _shares(items: tuple[tuple[str, float | None, str | None], ...]) -> dict[str, float]:
     order = list(dict.fromkeys(key for key, _, _ in items))
     weights = [1 / (rank + 1) for rank in range(len(order))]
@@ -421,6 +421,8 @@ def dish_weights(names: list[str], lang: Lang) -> dict[str, float]:
         for key in found:
             for dish in by_ingredient.get(key, ()):
                 candidates[dish.id] = dish
+    if not candidates:  # items the table knows, but no dish uses (tofu, сгущёнка)
+        return {}
     vocabulary = len(ingredients())
     weights: dict[str, float] = {}
     for dish in candidates.values():
@@ -436,14 +438,33 @@ def dish_weights(names: list[str], lang: Lang) -> dict[str, float]:
     return {key: value / total for key, value in exp.items()}
 
 
-def pairings(names: list[str], lang: Lang, limit: int = 10) -> list[Pairing]:
+def explained(names: list[str], weights: dict[str, float]) -> list[float]:
+    """For each list item, the chance that the dish the list is for uses it: the summed
+    probability (`weights`, from dish_weights) of the dishes with one of its senses among their
+    ingredients; 0 for an item the table does not know."""
+    by_id = _dishes_by_id()
+    out: list[float] = []
+    for name in names:
+        senses = read_item(name).senses
+        out.append(
+            min(1.0, sum(w for d, w in weights.items() if senses & by_id[d].ingredient_ids))
+            if senses
+            else 0.0
+        )
+    return out
+
+
+def pairings(
+    names: list[str], lang: Lang, limit: int = 10, weights: dict[str, float] | None = None
+) -> list[Pairing]:
     """What goes with the items on a list: the other ingredients of the dishes the list is
     likely for, each scored by the summed probability of the dishes it is in (a vote; basics
     such as salt, oil, flour count a quarter). What the list has, by name or through a generic
     word ("сыр" covers твёрдый сыр, пармезан...), is never offered. Scores are scaled to 0..1
-    by the best one.
+    by the best one. `weights`: dish_weights(names, lang), when the caller has them already.
     """
-    weights = dish_weights(names, lang)
+    if weights is None:
+        weights = dish_weights(names, lang)
     if not weights:
         return []
     have: set[str] = set()
@@ -464,9 +485,10 @@ def pairings(names: list[str], lang: Lang, limit: int = 10) -> list[Pairing]:
     if not scores:
         return []
     top = max(scores.values())
-    ranked = sorted(scores, key=lambda k: (-scores[k], k))[:limit]
-    out = []
-    for k in ranked:
+    # equal votes (the items of one dish): its main ingredients first, as the table lists them
+    ranked = sorted(scores, key=lambda k: (-scores[k], -by_id[best_dish[k][1]].shares[k], k))
+    out: list[Pairing] = []
+    for k in ranked[:limit]:
         dish = by_id[best_dish[k][1]]
         out.append(Pairing(table[k].name(lang), scores[k] / top, dish.name(lang), k, dish.kind))
     return out

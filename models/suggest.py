@@ -7,11 +7,12 @@
     result = await suggester.for_prompt(record, "борщ на 6")
     suggester.stop()
 
-`suggest` never waits for the model: statistics and the built-in dish table
-(models/dishes.py: pairings when `together` has little to say) answer at once, in the list's
-language. When the model is ready its additions are generated in the background and cached;
-`model` says "pending" until then and the next call picks them up ("cached"). The model's names
-are normalised like typed ones and kept only when the vocabulary knows them (grounding).
+`suggest` never waits for the model: statistics and, when `together` has little to say, the
+cold start (models/coldstart.py: the dish table's vote, the aisles' everyday items) answer at
+once, in the list's language. When the model is ready its additions are generated in the
+background and cached; `model` says "pending" until then and the next call picks them up
+("cached"). The model's names are normalised like typed ones and kept only when the vocabulary
+knows them (grounding).
 `for_prompt` answers a dish the table knows without the model ("борщ на 6", quantities scaled);
 for other prompts it needs the model and raises `ModelUnavailableError` / `ModelBusyError` /
 `ModelTimeoutError` otherwise (the server maps them to 503 / 429 / 504).
@@ -27,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from models import dishes
+from models import coldstart, dishes
 from models.history import Lang, ListRecord, Normalize, Suggestion, default_normalize
 from models.llm import (
     ModelBusyError,
@@ -148,23 +149,22 @@ class Suggester:
         use_model: bool = True,
         now_ms: int | None = None,
     ) -> SuggestResult:
-        """Statistics, then the dish table's pairings when `together` is thin, then what the
-        model added earlier for this list (never waited for)."""
+        """Statistics, then the table's cold-start picks when `together` is thin and what the
+        model added earlier for this list (never waited for), the better scored of the two first
+        where they name the same item."""
         started = time.perf_counter()
         found = in_language(self.stats.suggest(record, now_ms=now_ms, limit=limit), record.lang)
         names = {self.normalize(s.name, record.lang) for s in found}
         names |= {self.normalize(n, record.lang) for n in record.open_names()}
+        table: list[Suggestion] = []
         if sum(s.source == "together" for s in found) < self.thin_together:
-            for s in table_pairings(record, limit):
-                key = self.normalize(s.name, record.lang)
-                if key not in names:
-                    names.add(key)
-                    found.append(s)
+            table = table_pairings(record, limit)
         model_state, extra = self._model_missing(record, limit) if use_model else ("off", [])
         # The table beat the model on the held-out dishes in both languages (docs/suggestions.md):
-        # the model's additions rank below the table's pairings and fill in where it has none.
+        # the model's additions rank below the table's pairings and fill in where it has none,
+        # but above the table's padding (models/coldstart.py: the list's aisles, everyday items).
         extra = [replace(s, score=MODEL_WEIGHT * s.score) for s in extra]
-        for s in extra:
+        for s in sorted(table + extra, key=lambda s: -s.score):
             key = self.normalize(s.name, record.lang)
             if key not in names:
                 names.add(key)
@@ -262,20 +262,33 @@ def in_language(found: list[Suggestion], lang: Lang) -> list[Suggestion]:
 
 
 def table_pairings(record: ListRecord, limit: int) -> list[Suggestion]:
-    """The dish table's pairings for what the list has (or had lately), scored below the
-    statistics' `together` (< 0.3)."""
+    """Cold start for what the list has (or had lately): the dish table's vote, the aisles'
+    everyday companions, everyday items last (models/coldstart.py), scored below the
+    statistics' `together` (0.3 at most)."""
     names = record.open_names() or [e.name for e in record.entries][-10:]
-    out: list[Suggestion] = []
-    for p in dishes.pairings(names, record.lang, limit):
-        extra: dict[str, object]
-        if p.kind == "set":  # an occasion (breakfast, cleaning), not a dish
-            reason = f"из набора «{p.because}»" if record.lang == "ru" else f"for {p.because}"
-            extra = {"occasion": p.because}
-        else:
-            reason = f"к блюду «{p.because}»" if record.lang == "ru" else f"goes with {p.because}"
-            extra = {"dish": p.because}
-        out.append(Suggestion(p.name, "together", reason, 0.3 * p.score, None, extra))
-    return out
+    return [
+        Suggestion(p.name, "together", reason, 0.3 * p.score, None, facts)
+        for p in coldstart.starter(names, record.lang, limit)
+        for reason, facts in [starter_reason(p, record.lang)]
+    ]
+
+
+def starter_reason(pick: coldstart.Pick, lang: Lang) -> tuple[str, dict[str, object]]:
+    """Why a cold-start pick is suggested, in the list's language, and the facts behind it (for
+    an app to word it in its own: `dish`, `occasion`, or `with` for an aisle's companion)."""
+    ru = lang == "ru"
+    if pick.source == "dish" and pick.kind == "set":  # an occasion (breakfast, cleaning)
+        reason = f"из набора «{pick.because}»" if ru else f"for {pick.because}"
+        return reason, {"occasion": pick.because}
+    if pick.source == "dish":
+        reason = f"к блюду «{pick.because}»" if ru else f"goes with {pick.because}"
+        return reason, {"dish": pick.because}
+    if pick.source == "aisle":
+        reason = (
+            f"часто берут вместе с: {pick.because}" if ru else f"often bought with {pick.because}"
+        )
+        return reason, {"with": [pick.because]}
+    return ("часто покупают" if ru else "often bought"), {}
 
 
 def dish_suggestions(

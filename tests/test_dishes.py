@@ -149,8 +149,49 @@ def test_occasions_and_staples_still_answer(
     assert len(expected & set(suggested(names, lang))) >= 2
 
 
+@pytest.mark.parametrize(
+    ("names", "lang", "occasions"),
+    [
+        (["гель для душа", "дезодорант"], "ru", {"toiletries"}),
+        (["deodorant", "razors"], "en", {"toiletries"}),
+        (["кошачий корм"], "ru", {"cat"}),
+        (["dog treats"], "en", {"dog"}),
+        (["пластырь", "бинт"], "ru", {"first_aid"}),
+        (["водка", "селёдка"], "ru", {"zakuski"}),
+        (["торт", "воздушные шарики"], "ru", {"birthday"}),
+        (["цветы", "открытка"], "ru", {"gift"}),
+        (["кулич", "яйца"], "ru", {"easter_ru"}),
+        (["cream", "raspberries"], "en", {"eton_mess", "pavlova", "strawberries_cream"}),
+        (["клубника", "сливки"], "ru", {"strawberries_cream", "pavlova", "victoria_sponge"}),
+    ],
+)
+def test_occasions_that_are_not_dishes_are_in_both_languages(
+    names: list[str], lang: dishes.Lang, occasions: set[str]
+) -> None:
+    assert top_dish(names, lang) in occasions
+
+
+def test_dough_is_any_dough() -> None:
+    # "apples, pastry" is an apple pie (the table says "shortcrust pastry"); "тесто" any dough
+    assert top_dish(["apples", "pastry"], "en") == "apple_pie"
+    assert "shortcrust pastry" not in suggested(["apples", "pastry"], "en", 20)
+    assert {"pastry", "puff_pastry", "dumpling_dough"} <= dishes.meaning("тесто")
+
+
 def test_nothing_the_list_has_is_suggested_and_unknown_items_give_nothing() -> None:
     assert not {"курица", "куриное филе", "картофель"} & set(
         suggested(["курица", "картошка"], "ru")
     )
     assert dishes.pairings(["гвозди", "шурупы"], "ru") == []
+
+
+def test_an_ingredient_no_dish_uses_weighs_no_dish() -> None:
+    # The table knows such an ingredient (it has names in both languages) but no dish has it:
+    # the list is not for any dish, and asking must not fail (it raised ValueError before).
+    used = set().union(*(dish.ingredient_ids for dish in dishes.dishes()))
+    unused = [key for key in dishes.ingredients() if key not in used]
+    assert unused  # tofu, cauliflower... (else this test has nothing to check)
+    name = dishes.ingredients()[unused[0]].name("en")
+    assert dishes.meaning(name) and dishes.dish_weights([name], "en") == {}
+    assert dishes.pairings([name], "en") == []
+    assert dishes.explained([name], {}) == [0.0]

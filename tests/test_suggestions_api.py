@@ -136,6 +136,16 @@ def test_a_fresh_list_gets_suggestions_in_its_language(live_server: ServerProces
     assert not any(c.isascii() and c.isalpha() for n in names for c in n)  # no English names
 
 
+def test_a_fresh_list_of_things_no_dish_uses_is_not_left_empty(live_server: ServerProcess) -> None:
+    list_id = live_server.create_list("Ванная")
+    add(live_server, list_id, "лак для ногтей", "жидкость для снятия лака")
+    body = live_server.api("GET", "/suggestions?limit=8", list_id).json()
+    found = body["suggestions"]
+    assert len(found) == 8 and found[0]["name"] == "зубная паста"
+    assert found[0]["reason"] == "часто берут вместе с: лак для ногтей"
+    assert all(s["source"] == "together" and s["score"] <= 0.3 for s in found)
+
+
 def test_categories_are_assigned_and_remembered(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
     milk, cheese = add(live_server, list_id, "Молоко", "сыр")
