@@ -24,6 +24,9 @@ export const CLOSE = { UNAUTHORIZED: 4401, NOT_FOUND: 4404 }
 
 export const dbName = (listId) => `listok:${listId}`
 
+export const ROLES = ['owner', 'edit', 'view']
+const canEdit = (role) => role === 'owner' || role === 'edit'
+
 function wsBase () {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`
 }
@@ -37,7 +40,13 @@ export class ListSession {
     this.provider = null
     this.state = 'offline' // offline | syncing | saved
     this.problem = this.record.access || null // null | 'revoked' | 'deleted'
-    this.readOnly = this.record.role === 'view' || !!this.problem
+    // Until a role is known (a link just opened: the server has not said what it allows),
+    // nothing beyond looking is offered; see docs/decisions/client-role-from-the-server.md.
+    this.readOnly = !canEdit(this.record.role) || !!this.problem
+    this.roleConfirmed = false // the server answered this session's role question
+    this.learning = null // the question in flight
+    this.roleTries = 0
+    this.roleTimer = 0
     this.localSeq = 0
     this.ackedSeq = 0
     this.probes = []
@@ -80,6 +89,9 @@ export class ListSession {
   emit () { for (const fn of this.listeners) fn(this) }
 
   get token () { return this.record.token || null }
+
+  /** 'owner' | 'edit' | 'view', or null while the server has not said (a link just opened). */
+  get role () { return ROLES.includes(this.record.role) ? this.record.role : null }
 
   /** Keeps the home screen's title and counts current. */
   remember () {
@@ -141,6 +153,7 @@ export class ListSession {
     provider.on('status', ({ status }) => {
       this.probes = []
       if (status === 'connected') this.probes.push(this.localSeq) // the provider's own SyncStep1
+      if (status === 'connected' && !this.roleConfirmed) this.learnRole() // not answered yet
       this.refreshState()
     })
     provider.on('sync', () => this.refreshState())
@@ -151,21 +164,42 @@ export class ListSession {
     this.learnRole()
   }
 
-  /** Plug-in point for share links: the server may tell us our role. */
-  async learnRole () {
+  /**
+   * Asks the server what this device's token allows. The answer often comes after the socket
+   * has synced the items, so it redraws the view itself (setRole). Asked once per session;
+   * an ask with no answer (network, timeout, 5xx, 429) is repeated with a growing pause while
+   * the socket is up, and on the next connection.
+   */
+  learnRole () {
+    clearTimeout(this.roleTimer)
+    if (!this.learning && !this.roleConfirmed) {
+      this.learning = this.askRole().finally(() => { this.learning = null })
+    }
+    return this.learning
+  }
+
+  async askRole () {
     const r = await fetchList(this.listId, this.token)
+    if (this.destroyed) return
     if (r.status === 401) return this.lostAccess('revoked')
     if (r.status === 404) return this.lostAccess('deleted')
-    const role = r.ok && r.data && typeof r.data.role === 'string' ? r.data.role : null
-    if (role) {
-      this.record = upsertList(this.listId, { role })
-      this.setReadOnly(role === 'view')
+    const role = r.ok && r.data ? r.data.role : null
+    if (ROLES.includes(role)) {
+      this.roleConfirmed = true
+      this.setRole(role)
+    } else if (this.provider?.wsconnected) {
+      const pause = Math.min(30_000, 1000 * 2 ** this.roleTries++)
+      this.roleTimer = setTimeout(() => this.learnRole(), pause)
     }
   }
 
-  setReadOnly (on) {
-    if (this.readOnly === on || this.problem) return
-    this.readOnly = on
+  /** A role learned (from the server, or its refusal of a change): stored, and drawn at once. */
+  setRole (role) {
+    const before = this.record.role
+    this.record = upsertList(this.listId, { role })
+    const readOnly = !canEdit(role) || !!this.problem
+    if (before === role && readOnly === this.readOnly) return
+    this.readOnly = readOnly
     this.emit()
   }
 
@@ -199,8 +233,7 @@ export class ListSession {
    * server, read-only from now on. At most once a minute, so it cannot loop.
    */
   async denied () {
-    this.record = upsertList(this.listId, { role: 'view' })
-    this.setReadOnly(true)
+    this.setRole('view')
     const key = `listok.reset.${this.listId}`
     if (this.destroyed || Date.now() - Number(sessionStorage.getItem(key) || 0) < 60_000) return
     sessionStorage.setItem(key, String(Date.now()))
@@ -269,6 +302,7 @@ export class ListSession {
     this.destroyed = true
     clearTimeout(this.probeTimer)
     clearTimeout(this.rememberTimer)
+    clearTimeout(this.roleTimer)
     removeEventListener('online', this.onOnline)
     removeEventListener('offline', this.onOffline)
     removeEventListener('pagehide', this.onPageHide)

@@ -2,7 +2,7 @@
 // leave a list, choose the name others see.
 import { h } from './dom.js'
 import { t } from '../lib/i18n.js'
-import { allLists, upsertList, removeList, onListsChange } from '../lib/registry.js'
+import { allLists, getList, upsertList, removeList, onListsChange } from '../lib/registry.js'
 import { newListId, newToken } from '../lib/ids.js'
 import { parseListLink, listPath } from '../lib/links.js'
 import { userName, setUserName } from '../lib/profile.js'
@@ -140,10 +140,16 @@ async function otherOwners (r) {
   return owners.length > 1
 }
 
+/**
+ * Remembers a shared link's token with the list. A role belongs to a token: a new token drops
+ * the role stored with the old one (until the server says, the list is only shown). A role
+ * written in the link is believed only when it is "view": it can hide controls, never add them.
+ */
 export function openShared ({ listId, token, role }, navigate) {
+  const known = getList(listId)
   const patch = { openedAt: Date.now() }
-  if (token) patch.token = token
-  if (role) patch.role = role
+  if (token && token !== known?.token) Object.assign(patch, { token, role: null })
+  if (role === 'view') patch.role = role
   upsertList(listId, patch)
   navigate(listPath(listId))
 }

@@ -202,7 +202,8 @@ export function renderList (root, listId, { setHeader, navigate }) {
 
   function renderStatus () {
     const ro = session.readOnly
-    roBanner.hidden = !ro || !!session.problem
+    // Read-only also while the role is not known yet: the banner only once it is "view".
+    roBanner.hidden = session.role !== 'view' || !!session.problem
     nameBanner.hidden = ro || !!userName() // a view-only visitor changes nothing: no name asked
     adder.form.hidden = ro
     root.firstElementChild?.classList.toggle('is-readonly', ro)
@@ -211,7 +212,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
     if (session.problem) {
       setText(problemText, t(`problem.${session.problem}`) + (session.unsent ? ' ' + t('problem.unsent') : ''))
     }
-    deleteBtn.hidden = session.record.role !== 'owner' || !!session.problem || session.record.pendingCreate
+    deleteBtn.hidden = session.role !== 'owner' || !!session.problem || session.record.pendingCreate
     orderBtn.hidden = ro
     actionsEl.hidden = [...actionsEl.children].every((b) => b.hidden)
     header.renderTitle()
@@ -243,12 +244,12 @@ export function renderList (root, listId, { setHeader, navigate }) {
   })
   metaMap(doc).observeDeep(schedule)
   // Optional panels are probed once the server has the list (a list made offline gets there
-  // later), and again after a role change.
+  // later) and the role is known, and again after a role change.
   let probedAs = null
   const offSession = session.on(() => {
     if (session.readOnly) rowsPart.closeEditor()
-    const as = `${session.readOnly}`
-    if (session.state === 'saved' && probedAs !== as) { probedAs = as; probeOptional() }
+    const as = `${session.role}:${session.readOnly}`
+    if (session.state === 'saved' && session.role && probedAs !== as) { probedAs = as; probeOptional() }
     if (session.state === 'saved') marking = true
     schedule()
   })
@@ -272,7 +273,7 @@ export function renderList (root, listId, { setHeader, navigate }) {
       getActivity(listId, session.token, currentLang())
     ])
     if (view.destroyed) return
-    shareBtn.hidden = shares == null
+    shareBtn.hidden = shares == null || !!session.problem
     if (shares) upsertList(listId, { shares: shares.shares || [] }) // the share dialog's, offline
     activityBtn.hidden = activity == null
     suggestions.load()
