@@ -151,3 +151,55 @@ def test_the_last_owner_device_is_warned_before_it_leaves(
     expect(anna.get_by_role("dialog")).to_contain_text("others keep it")
     anna.get_by_role("button", name="Leave", exact=True).click()
     expect(card).to_have_count(0)
+
+
+def test_a_fresh_link_gives_a_revoked_device_access_again_and_sends_what_it_kept(
+    live_server: ServerProcess, new_page: Callable[..., Page]
+) -> None:
+    anna = phone(new_page, "Anna")
+    list_id = create_list(anna, live_server.url, "Shop")
+    add_item(anna, "milk")
+    expect_state(anna, "saved")
+    owner = token_of(anna, list_id)
+    first = make_share(live_server.url, list_id, owner, "edit")
+
+    boris = phone(new_page, "Boris")
+    open_link(boris, live_server.url, f"{live_server.url}{first['path']}")
+    expect_state(boris, "saved")
+    boris.context.set_offline(True)
+    add_item(boris, "bread")
+    revoked = httpx.delete(
+        f"{live_server.url}/api/lists/{list_id}/shares/{first['id']}",
+        headers={"Authorization": f"Bearer {owner}"},
+        timeout=10,
+    )
+    assert revoked.status_code == 204
+    boris.context.set_offline(False)
+    expect(boris.locator(".sync")).to_have_attribute("data-state", "revoked", timeout=15_000)
+
+    # Anna sends Boris a new link: it works, and what he typed while cut off reaches the list.
+    second = make_share(live_server.url, list_id, owner, "edit")
+    open_link(boris, live_server.url, f"{live_server.url}{second['path']}")
+    expect_state(boris, "saved")
+    expect(boris.locator("#add-item")).to_be_visible()
+    expect(row(anna, "bread")).to_be_visible(timeout=15_000)
+    boris.locator("a.back").click()
+    card = boris.locator(f"li.list-card[data-list-id='{list_id}']")
+    expect(card.locator(".badge.warn")).to_have_count(0)
+
+
+def test_an_owner_device_opening_a_view_link_of_its_own_list_stays_owner(
+    live_server: ServerProcess, new_page: Callable[..., Page]
+) -> None:
+    anna = phone(new_page, "Anna")
+    list_id = create_list(anna, live_server.url, "Shop")
+    add_item(anna, "milk")
+    expect_state(anna, "saved")
+    owner = token_of(anna, list_id)
+    view = make_share(live_server.url, list_id, owner, "view")
+
+    open_link(anna, live_server.url, f"{live_server.url}{view['path']}")
+    expect_state(anna, "saved")
+    assert token_of(anna, list_id) == owner
+    expect(anna.locator("#add-item")).to_be_visible()
+    expect(anna.get_by_role("button", name="Delete list")).to_be_visible(timeout=15_000)

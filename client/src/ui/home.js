@@ -148,8 +148,13 @@ async function otherOwners (r) {
 export function openShared ({ listId, token, role }, navigate) {
   const known = getList(listId)
   const patch = { openedAt: Date.now() }
-  if (token && token !== known?.token) Object.assign(patch, { token, role: null })
-  if (role === 'view') patch.role = role
+  // A new link replaces the device's token and what it knew with the old one: its role, and a
+  // "no access" mark (a revoked person given a fresh link can edit again). An owner device keeps
+  // its owner token: opening a lesser link of its own list must not cost it the list.
+  const keepOwner = known?.role === 'owner' && !known.access
+  if (token && token !== known?.token && !keepOwner) {
+    Object.assign(patch, { token, role: role === 'view' ? 'view' : null, access: null })
+  }
   upsertList(listId, patch)
   navigate(listPath(listId))
 }
