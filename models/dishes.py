@@ -304,6 +304,26 @@ def _surface(text: str) -> str:
     return " ".join(w for w in re.findall(r"[^\W\d_]+", fold(text)) if w not in _FILLER)
 
 
+# Words that say a dish is bought made: "frozen pizza" is the pizza on the serve list.
+_READY_WORDS = frozenset(
+    [
+        "frozen",
+        "ready",
+        "chilled",
+        "store",
+        "bought",
+        "shop",
+        "замороженные",
+        "замороженная",
+        "замороженный",
+        "готовые",
+        "готовая",
+        "готовый",
+        "магазинные",
+    ]
+)
+
+
 @cache
 def _ready_index() -> dict[str, Dish]:
     """normalized dish name (either language) -> the dish, for dishes sold ready (with `serve`)."""
@@ -321,7 +341,13 @@ def ready_dish(name: str) -> Dish | None:
     "hot dogs"): the person buys it made, so what goes with it is what it is served with
     (`Dish.serve`), not its raw ingredients. None for any other name."""
     index = _ready_index()
-    return index.get(normalize(name)) or index.get(tokens_key(name))
+    found = index.get(normalize(name)) or index.get(tokens_key(name))
+    if found is None:  # "frozen pizza", "замороженные пельмени": the same product
+        words = [w for w in fold(name).split() if w not in _READY_WORDS]
+        if words and len(words) < len(fold(name).split()):
+            rest = " ".join(words)
+            found = index.get(normalize(rest)) or index.get(tokens_key(rest))
+    return found
 
 
 def served_with(names: list[str], lang: Lang) -> list[Pairing]:

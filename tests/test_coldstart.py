@@ -158,6 +158,10 @@ async def test_the_reasons_say_where_a_pick_comes_from() -> None:
         (["pizza", "beer"], "en", {"soda", "dip", "crisps"}, {"pizza dough", "mozzarella"}),
         (["burgers", "buns"], "en", {"cheddar", "lettuce", "tomatoes"}, {"ground beef"}),
         (["суши"], "ru", {"соевый соус", "васаби", "маринованный имбирь"}, {"рис"}),
+        # a qualifier that says it is bought made does not hide the product
+        (["frozen pizza"], "en", {"soda", "beer", "dip"}, {"pizza dough", "mozzarella"}),
+        (["замороженные пельмени"], "ru", {"сметана", "майонез", "кетчуп"}, {"фарш", "мука"}),
+        (["fish fingers", "peas"], "en", {"fries", "ketchup"}, {"white fish", "breadcrumbs"}),
     ],
 )
 def test_a_dish_sold_ready_brings_what_it_is_served_with(

@@ -211,6 +211,8 @@ def test_a_dish_sold_ready_is_served_with_its_condiments_not_its_ingredients() -
     assert dishes.ready_dish("пельмени") is not None
     assert dishes.ready_dish("Hot dogs") is not None
     assert dishes.ready_dish("фарш") is None and dishes.ready_dish("борщ") is None
+    assert dishes.ready_dish("frozen peas") is None
+    assert dishes.ready_dish("готовые манты") is dishes.ready_dish("манты") is not None
     served = [p.name for p in dishes.served_with(["манты", "сметана"], "ru")]
     assert {"уксус", "сливочное масло"} <= set(served[:4])
     assert not {"фарш бараний", "мука", "сметана"} & set(served)
