@@ -4,6 +4,9 @@ on the list and the shop's everyday items.
 
     picks = starter(["зубная паста", "шампунь"], "ru", limit=8)
 
+0. *Served with*: an item that names a dish sold ready ("пельмени", "pizza", "hot dogs") is
+   bought made, so what it is eaten with (the dish table's `serve`: сметана, кетчуп...) comes
+   first, not its raw ingredients; such an item counts as explained in 1. and 2.
 1. *Dishes* (models/dishes.py `pairings`): what the dishes (and occasions) the list is likely
    for need. Their scores are scaled by the list's *coverage*: the mean, over the list's items,
    of the chance that the list's dish uses the item (`dishes.explained`). A list the table
@@ -36,6 +39,10 @@ DISH_POOL = 30
 # under NEGLIGIBLE of the best dish is not cast), the list's own aisles above everyday items.
 FILL_SCORE = 1e-4
 EVERYDAY_SCORE = 1e-5
+# A list item that names a dish sold ready ("пельмени", "pizza": dishes.ready_dish) is bought
+# made: what it is served with (dishes.served_with) ranks first, in (SERVED_REST, 1], and
+# everything else is scaled into [0, SERVED_REST].
+SERVED_REST = 0.5
 
 
 @dataclass(frozen=True)
@@ -53,13 +60,21 @@ def starter(names: list[str], lang: Lang, limit: int) -> list[Pick]:
     if not names or limit <= 0:
         return []
     weights = dishes.dish_weights(names, lang)
-    explained = dishes.explained(names, weights)
+    ready = [dishes.ready_dish(n) is not None for n in names]
+    explained = [
+        1.0 if r else e for r, e in zip(ready, dishes.explained(names, weights), strict=True)
+    ]
     coverage = sum(explained) / len(names)
     picks: dict[str, Pick] = {}
     on_list = _OnList(names)
+    served = [p for p in dishes.served_with(names, lang) if p.ingredient not in on_list.covered]
+    rest = SERVED_REST if served else 1.0
     ranked = dishes.pairings(names, lang, max(limit, DISH_POOL), weights)
     for rank, p in enumerate(q for q in ranked if q.ingredient not in on_list.covered):
-        score = coverage * p.score * aisles.EVERYDAY_DECAY**rank
+        score = rest * coverage * p.score * aisles.EVERYDAY_DECAY**rank
+        picks[p.ingredient] = Pick(p.name, score, "dish", p.because, p.kind)
+    for rank, p in enumerate(served):
+        score = rest + (1 - rest) * p.score * aisles.EVERYDAY_DECAY**rank
         picks[p.ingredient] = Pick(p.name, score, "dish", p.because, p.kind)
     left = {n: (1.0 - e) / len(names) for n, e in zip(names, explained, strict=True) if e < 1}
     for c in aisles.companions(left, lang):

@@ -106,6 +106,9 @@ class Dish:
     serves: int
     items: tuple[tuple[str, float | None, str | None], ...]
     often: tuple[int, int] = (1, 1)  # how everyday it is where (ru, en) is spoken: 0..3
+    # what it is eaten with when bought ready (пельмени: сметана, кетчуп...), main first; empty
+    # for a dish that is only ever cooked from its ingredients
+    serve: tuple[str, ...] = ()
 
     def name(self, lang: Lang) -> str:
         return self.ru[0] if lang == "ru" else self.en[0]
@@ -165,6 +168,7 @@ def dishes() -> tuple[Dish, ...]:
             int(d["serves"]),
             tuple((i, q, u) for i, q, u in d["items"]),
             (int(d["often"]["ru"]), int(d["often"]["en"])),
+            tuple(d.get("serve", ())),
         )
         for d in _raw()["dishes"]
     )
@@ -298,6 +302,79 @@ def _dish_names() -> list[tuple[str, frozenset[str], Dish, Lang, str]]:
 def _surface(text: str) -> str:
     """Folded words without filler, before morphology (a typo confuses pymorphy3)."""
     return " ".join(w for w in re.findall(r"[^\W\d_]+", fold(text)) if w not in _FILLER)
+
+
+# Words that say a dish is bought made: "frozen pizza" is the pizza on the serve list.
+_READY_WORDS = frozenset(
+    [
+        "frozen",
+        "ready",
+        "chilled",
+        "store",
+        "bought",
+        "shop",
+        "замороженные",
+        "замороженная",
+        "замороженный",
+        "готовые",
+        "готовая",
+        "готовый",
+        "магазинные",
+    ]
+)
+
+
+@cache
+def _ready_index() -> dict[str, Dish]:
+    """normalized dish name (either language) -> the dish, for dishes sold ready (with `serve`)."""
+    index: dict[str, Dish] = {}
+    for dish in dishes():
+        if dish.serve:
+            for name in (*dish.ru, *dish.en):
+                index.setdefault(normalize(name), dish)
+                index.setdefault(tokens_key(name), dish)
+    return index
+
+
+def ready_dish(name: str) -> Dish | None:
+    """The dish a list *item* names when it is a product sold ready ("пельмени", "pizza",
+    "hot dogs"): the person buys it made, so what goes with it is what it is served with
+    (`Dish.serve`), not its raw ingredients. None for any other name."""
+    index = _ready_index()
+    found = index.get(normalize(name)) or index.get(tokens_key(name))
+    if found is None:  # "frozen pizza", "замороженные пельмени": the same product
+        words = [w for w in fold(name).split() if w not in _READY_WORDS]
+        if words and len(words) < len(fold(name).split()):
+            rest = " ".join(words)
+            found = index.get(normalize(rest)) or index.get(tokens_key(rest))
+    return found
+
+
+def served_with(names: list[str], lang: Lang) -> list[Pairing]:
+    """What the ready dishes a list names are eaten with, best first: each dish's `serve` list
+    main first (the k-th counts 1/(k+1)), summed over the dishes; scores 0..1 by the best.
+    What the list has is never offered."""
+    have: set[str] = set()
+    for name in names:
+        have |= read_item(name).covers
+    table = ingredients()
+    scores: defaultdict[str, float] = defaultdict(float)
+    because: dict[str, Dish] = {}
+    for name in names:
+        dish = ready_dish(name)
+        if dish is None:
+            continue
+        for rank, key in enumerate(k for k in dish.serve if k not in have):
+            scores[key] += 1 / (rank + 1)
+            because.setdefault(key, dish)
+    if not scores:
+        return []
+    top = max(scores.values())
+    ranked = sorted(scores, key=lambda k: -scores[k])
+    return [
+        Pairing(table[k].name(lang), scores[k] / top, because[k].name(lang), k, because[k].kind)
+        for k in ranked
+    ]
 
 
 def find_dish(prompt: str) -> tuple[Dish, int] | None:

@@ -147,3 +147,44 @@ async def test_the_reasons_say_where_a_pick_comes_from() -> None:
     fill = await answer("en", "xyzzy")
     assert fill["milk"]["reason"] == "often bought"
     assert not {"with", "dish", "occasion"} & fill["milk"].keys()
+
+
+@pytest.mark.parametrize(
+    ("names", "lang", "expected", "not_expected"),
+    [
+        # a dish bought ready: what it is served with comes first, not its raw ingredients
+        (["вареники", "сметана"], "ru", {"сливочное масло", "лук", "укроп"}, {"мука", "фарш"}),
+        (["манты"], "ru", {"сметана", "уксус", "сливочное масло"}, {"фарш бараний", "мука"}),
+        (["pizza", "beer"], "en", {"soda", "dip", "crisps"}, {"pizza dough", "mozzarella"}),
+        (["burgers", "buns"], "en", {"cheddar", "lettuce", "tomatoes"}, {"ground beef"}),
+        (["суши"], "ru", {"соевый соус", "васаби", "маринованный имбирь"}, {"рис"}),
+        # a qualifier that says it is bought made does not hide the product
+        (["frozen pizza"], "en", {"soda", "beer", "dip"}, {"pizza dough", "mozzarella"}),
+        (["замороженные пельмени"], "ru", {"сметана", "майонез", "кетчуп"}, {"фарш", "мука"}),
+        (["fish fingers", "peas"], "en", {"fries", "ketchup"}, {"white fish", "breadcrumbs"}),
+    ],
+)
+def test_a_dish_sold_ready_brings_what_it_is_served_with(
+    names: list[str], lang: Lang, expected: set[str], not_expected: set[str]
+) -> None:
+    found = picked(names, lang)
+    assert expected <= set(found[:4]), found
+    assert not not_expected & set(found[:4]), found
+
+
+@pytest.mark.parametrize(
+    ("names", "lang", "expected"),
+    [
+        (["кофе", "сливки"], "ru", {"сахар", "печенье", "шоколад", "торт"}),
+        (["coffee", "cream"], "en", {"sugar", "cookies", "chocolate", "cake"}),
+        (["prosecco", "orange juice"], "en", {"croissants", "strawberries", "smoked salmon"}),
+        (["sun cream", "bottled water"], "en", {"beach towels", "sandwiches", "snacks"}),
+        (["солнцезащитный крем", "вода"], "ru", {"пляжное полотенце", "панама", "арбуз"}),
+        (["chicken wings", "beer"], "en", {"hot sauce", "blue cheese", "celery", "ranch"}),
+    ],
+)
+def test_occasions_coffee_brunch_beach_game_night(
+    names: list[str], lang: Lang, expected: set[str]
+) -> None:
+    found = picked(names, lang)
+    assert len(expected & set(found)) >= 2, found

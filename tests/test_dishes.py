@@ -163,6 +163,15 @@ def test_occasions_and_staples_still_answer(
         (["кулич", "яйца"], "ru", {"easter_ru"}),
         (["cream", "raspberries"], "en", {"eton_mess", "pavlova", "strawberries_cream"}),
         (["клубника", "сливки"], "ru", {"strawberries_cream", "pavlova", "victoria_sponge"}),
+        # a coffee, a brunch, a day at the beach, a game night: in both languages
+        (["coffee", "cookies"], "en", {"coffee_time"}),
+        (["кофе", "печенье"], "ru", {"coffee_time"}),
+        (["prosecco", "croissants"], "en", {"brunch"}),
+        (["шампанское", "круассаны"], "ru", {"brunch"}),
+        (["sun cream", "beach towels"], "en", {"beach"}),
+        (["солнцезащитный крем", "панама"], "ru", {"beach"}),
+        (["blue cheese", "chicken wings"], "en", {"game_night"}),
+        (["куриные крылья", "сухарики"], "ru", {"football_ru"}),
     ],
 )
 def test_occasions_that_are_not_dishes_are_in_both_languages(
@@ -195,3 +204,42 @@ def test_an_ingredient_no_dish_uses_weighs_no_dish() -> None:
     assert dishes.meaning(name) and dishes.dish_weights([name], "en") == {}
     assert dishes.pairings([name], "en") == []
     assert dishes.explained([name], {}) == [0.0]
+
+
+def test_a_dish_sold_ready_is_served_with_its_condiments_not_its_ingredients() -> None:
+    # "пельмени" on a list is a pack of frozen pelmeni: сметана, кетчуп go with it, not фарш
+    assert dishes.ready_dish("пельмени") is not None
+    assert dishes.ready_dish("Hot dogs") is not None
+    assert dishes.ready_dish("фарш") is None and dishes.ready_dish("борщ") is None
+    assert dishes.ready_dish("frozen peas") is None
+    assert dishes.ready_dish("готовые манты") is dishes.ready_dish("манты") is not None
+    served = [p.name for p in dishes.served_with(["манты", "сметана"], "ru")]
+    assert {"уксус", "сливочное масло"} <= set(served[:4])
+    assert not {"фарш бараний", "мука", "сметана"} & set(served)
+    assert dishes.served_with(["фарш", "мука"], "ru") == []
+
+
+def test_every_dish_served_with_names_known_ingredients() -> None:
+    known = dishes.ingredients()
+    ready = [dish for dish in dishes.dishes() if dish.serve]
+    assert len(ready) >= 10
+    for dish in ready:
+        assert set(dish.serve) <= set(known), dish.id
+        assert dish.kind == "dish"
+
+
+def test_every_occasion_is_known_in_both_languages() -> None:
+    # the occasions a starter list may stand for exist where each language is spoken
+    for ids in [
+        {"brunch"},
+        {"beach"},
+        {"coffee_time"},
+        {"tea_party"},
+        {"game_night", "football_ru"},
+        {"movie_night"},
+        {"picnic_ru", "picnic_en"},
+        {"bbq", "shashlik"},
+    ]:
+        for lang in (0, 1):
+            best = max(d.often[lang] for d in dishes.dishes() if d.id in ids)
+            assert best >= 1, (ids, lang)
