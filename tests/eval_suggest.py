@@ -19,9 +19,11 @@ The sets:
 - *latency*: `StatsEngine.suggest` on an index of 1000 lists (30-80 names each) and a
   list with 15 open items and 300 past entries; model requests on the themes.
 - *cold start* (issue 16): starter lists on a fresh server, no history, no model: do the top 8
-  hold >= 3 acceptable items? vectors/coldstart.json by default, and the integrator's blind
-  vectors/coldstart_heldout2.json when it exists (reported separately); `--coldstart PATH`
-  (repeatable) runs other files of the same shape. And the dish prompts without the model.
+  hold >= 3 acceptable items? vectors/coldstart.json, the development set
+  vectors/coldstart_dev.json and the integrator's blind sets vectors/coldstart_heldout*.json
+  (each written before the work it measured; docs/suggestions.md gives each one's blind
+  first-run figure), each reported separately; `--coldstart PATH` (repeatable) runs others.
+  And the dish prompts without the model.
 """
 
 from __future__ import annotations
@@ -520,15 +522,16 @@ async def eval_model(path: Path, grammar: bool, show: bool, langs: list[str]) ->
 
 
 COLDSTART = VECTORS / "coldstart.json"
-# The integrator's blind set: run beside the default one, reported separately, when present.
-COLDSTART_HELDOUT = VECTORS / "coldstart_heldout2.json"
+# The development set and the integrator's blind sets: run beside the default one, reported
+# separately.
+COLDSTART_MORE = ("coldstart_dev.json", "coldstart_heldout*.json")
 
 
 def cold_start_files(given: list[Path] | None) -> list[Path]:
-    """The cold-start files to run: those given, else coldstart.json and the blind set if any."""
+    """The cold-start files: those given, else coldstart.json, the dev set, the blind sets."""
     if given:
         return given
-    return [p for p in (COLDSTART, COLDSTART_HELDOUT) if p.exists()]
+    return [COLDSTART, *(p for pattern in COLDSTART_MORE for p in sorted(VECTORS.glob(pattern)))]
 
 
 async def eval_cold_start(path: Path = COLDSTART, show: bool = False) -> bool:
@@ -670,8 +673,8 @@ def main() -> None:
         "--coldstart",
         type=Path,
         action="append",
-        help="cold-start file(s) to run (default: vectors/coldstart.json, and "
-        "vectors/coldstart_heldout2.json when it exists, reported separately)",
+        help="cold-start file(s) to run (default: vectors/coldstart.json, coldstart_dev.json "
+        "and every coldstart_heldout*.json, reported separately)",
     )
     parser.add_argument(
         "--only-cold-start", action="store_true", help="only the cold-start section(s)"
