@@ -241,8 +241,7 @@ class CatalogStore(SQLiteFile):
 
     def __init__(self, path: Path, *, synchronous: str = "NORMAL") -> None:
         super().__init__(path, synchronous=synchronous, timeout=30)
-        with self._write_lock:
-            migrations.apply(Database(self._write))
+        self._migrate(migrations)
 
     # -- imports ----------------------------------------------------------------------------
 

@@ -9,8 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from store.base import (
     Change,
     DeletedList,
@@ -59,7 +57,7 @@ class SQLiteStore(SQLiteFile):
         self.compact_bytes = compact_bytes
         self.events_kept = events_kept
         self._tails: dict[str, _Tail] = {}
-        migrations.apply(Database(self._write))
+        self._migrate(migrations)
 
     def create_list(
         self, list_id: str, created_at: int, initial_update: bytes, owner: Share, token_hash: str

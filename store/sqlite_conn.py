@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlite_utils import Database
+from sqlite_utils import Database, Migrations
 
 from store.base import StoreError
 
@@ -32,7 +33,7 @@ class SQLiteFile:
         self._write = self._connect(check_same_thread=False)
         self._write_lock = threading.Lock()
         self._local = threading.local()
-        Database(self._write).enable_wal()
+        self._enable_wal()
 
     def _connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -44,6 +45,26 @@ class SQLiteFile:
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
+
+    def _enable_wal(self) -> None:
+        """Switch the file to WAL (once: it stays so). The switch needs the file to itself, and
+        SQLite refuses it at once ("database is locked", no busy wait) while another opener holds
+        it: retried until the timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                Database(self._write).enable_wal()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _migrate(self, migrations: Migrations) -> None:
+        """Apply the pending migrations in one write transaction: processes that open a new file
+        at once (`listok serve --workers N`) wait for each other, and each migration runs once."""
+        with self._transaction() as conn:
+            migrations.apply(Database(conn))
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,15 @@ from store.catalog import CatalogStore
 from store.sqlite_conn import SQLiteFile
 from tests.test_store import LIST, create
 
+STORES: dict[str, type[SQLiteStore] | type[CatalogStore]] = {
+    "lists": SQLiteStore,
+    "catalog": CatalogStore,
+}
 
-@pytest.fixture(params=["lists", "catalog"])
+
+@pytest.fixture(params=sorted(STORES))
 def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLiteFile]:
-    path = tmp_path / "listok.db"
-    store = SQLiteStore(path) if request.param == "lists" else CatalogStore(path)
+    store = STORES[request.param](tmp_path / "listok.db")
     yield store
     store.close()
 
@@ -52,3 +58,29 @@ def test_a_failing_commit_is_rolled_back_and_the_connection_goes_on(opened: SQLi
 def test_a_bad_synchronous_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="synchronous must be one of"):
         CatalogStore(tmp_path / "catalog.db", synchronous="SOMETIMES")
+
+
+@pytest.mark.parametrize("kind", sorted(STORES))
+def test_openers_of_a_new_file_at_once_all_open_it(tmp_path: Path, kind: str) -> None:
+    """`listok serve --workers N` on a new data dir: N processes open, switch to WAL and migrate
+    one new file at once. Each opener succeeds and each migration is applied once (before, the
+    losers failed: "database is locked", "table catalog_stores already exists")."""
+    store_type = STORES[kind]
+    openers = 6
+    for attempt in range(5):
+        path = tmp_path / f"{attempt}.db"
+        together = threading.Barrier(openers)
+
+        def open_and_close(path: Path = path, together: threading.Barrier = together) -> None:
+            together.wait()
+            store_type(path).close()
+
+        with ThreadPoolExecutor(openers) as pool:
+            for opening in [pool.submit(open_and_close) for _ in range(openers)]:
+                opening.result()
+        db = sqlite3.connect(path)
+        try:
+            applied = db.execute("SELECT name FROM _sqlite_migrations").fetchall()
+            assert len(applied) == len(set(applied)) > 0
+        finally:
+            db.close()
