@@ -11,16 +11,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import itertools
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from pycrdt import Doc
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
@@ -32,11 +29,11 @@ from server.errors import (
     UnauthorizedError,
     UnprocessableError,
 )
-from store import ListSummary, Store
-
-if TYPE_CHECKING:
-    from server.services import Services
-    from server.settings import Settings
+from server.jobs import Job
+from server.overview import Decoded, DecodedLists, describe
+from server.services import Services
+from server.settings import Settings
+from store import ListSummary
 
 log = logging.getLogger("listok.admin")
 
@@ -49,7 +46,6 @@ PAGE_FILES: Final = {
 }
 MAX_PAGE: Final = 200
 MAX_QUERY: Final = 200
-JOBS_KEPT: Final = 20
 _NO_STORE: Final = {"Cache-Control": "no-store"}
 
 
@@ -110,128 +106,7 @@ def check_admin(request: Request) -> None:
         raise UnauthorizedError("invalid admin token")
 
 
-# -- long-running jobs -----------------------------------------------------------------------
-
-
-@dataclass
-class Job:
-    id: int
-    kind: str
-    total: int
-    done: int = 0
-    state: str = "running"  # running, done, failed
-    started_at: int = field(default_factory=schema.now_ms)
-    finished_at: int | None = None
-    error: str = ""
-    detail: str = ""
-
-    def step(self, count: int = 1) -> None:
-        self.done += count
-
-    def finish(self, error: str = "") -> None:
-        self.state = "failed" if error else "done"
-        self.error = error
-        self.finished_at = schema.now_ms()
-
-
-class Jobs:
-    """Jobs the admin page shows with their progress (compaction of all lists, purges, imports).
-
-    Other parts of the server report their own long work here: `job = services.jobs.start(kind,
-    total)`, `job.step()`, `job.finish(error="")`.
-    """
-
-    def __init__(self) -> None:
-        self._ids = itertools.count(1)
-        self._jobs: list[Job] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, kind: str, total: int, detail: str = "") -> Job:
-        job = Job(next(self._ids), kind, total, detail=detail)
-        self._jobs.append(job)
-        finished = [j for j in self._jobs if j.state != "running"]
-        for old in finished[: max(0, len(self._jobs) - JOBS_KEPT)]:
-            self._jobs.remove(old)
-        return job
-
-    def run(self, job: Job, work: Callable[[Job], Awaitable[None]]) -> None:
-        """Run work(job) in the background; its failure is recorded on the job."""
-
-        async def runner() -> None:
-            try:
-                await work(job)
-            except Exception as exc:
-                log.exception("job %s (%s) failed", job.id, job.kind)
-                job.finish(str(exc) or type(exc).__name__)
-            else:
-                job.finish()
-
-        task = asyncio.create_task(runner(), name=f"listok-job-{job.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def running(self, kind: str) -> Job | None:
-        return next((j for j in self._jobs if j.kind == kind and j.state == "running"), None)
-
-    def to_json(self) -> list[dict[str, Any]]:
-        return [asdict(job) for job in reversed(self._jobs)]
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-# -- what the operator sees of a list --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Decoded:
-    title: str
-    items: int
-    document_bytes: int
-
-
-def decode(updates: list[bytes], list_id: str) -> Decoded:
-    """Title, item count and encoded size of a stored history (a fresh document, any thread)."""
-    from server.rooms import apply_history
-
-    doc: Doc[Any] = Doc()
-    apply_history(doc, updates, list_id)
-    return describe(doc)
-
-
-def describe(doc: Doc[Any]) -> Decoded:
-    title = schema.meta(doc).get("title")
-    return Decoded(
-        title if isinstance(title, str) else "",
-        len(schema.items(doc)),
-        len(doc.get_update()),
-    )
-
-
-class Catalog:
-    """Decoded titles and sizes of stored lists, cached until the list changes."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._cache: dict[str, tuple[tuple[int, int, int], Decoded]] = {}
-
-    def decoded(self, summary: ListSummary) -> Decoded:
-        """Runs on a worker thread: the document is made, read and dropped there."""
-        key = (summary.last_change, summary.updates, summary.snapshot_bytes)
-        cached = self._cache.get(summary.list_id)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        updates = self.store.load(summary.list_id, include_deleted=True)
-        result = decode(updates, summary.list_id)
-        if len(self._cache) > 100_000:
-            self._cache.clear()
-        self._cache[summary.list_id] = (key, result)
-        return result
-
-    def forget(self, list_id: str) -> None:
-        self._cache.pop(list_id, None)
+# -- the table of lists ----------------------------------------------------------------------
 
 
 def _row(summary: ListSummary, decoded: Decoded, services: Services) -> dict[str, Any]:
@@ -258,7 +133,7 @@ async def list_rows(
 ) -> dict[str, Any]:
     """One page of the admin table, newest list first, optionally filtered by id or title."""
     store = services.store
-    catalog: Catalog = services.admin_catalog
+    decoded_lists: DecodedLists = services.decoded_lists
 
     def ids() -> list[str]:
         live = store.list_ids() if state in ("live", "all") else []
@@ -271,7 +146,7 @@ async def list_rows(
         room = services.rooms.loaded(summary.list_id)
         if room is not None:
             return describe(room.doc)
-        return await asyncio.to_thread(catalog.decoded, summary)
+        return await asyncio.to_thread(decoded_lists.decoded, summary)
 
     needle = query.strip().lower()
     if needle:
@@ -359,7 +234,7 @@ async def restore(services: Services, list_id: str) -> bool:
         raise GoneError("this list was deleted before the retention window; it is being purged")
     restored: bool = await services.writer.run(lambda store: store.restore_list(list_id))
     services.tokens.forget()  # its tokens may be cached as unknown
-    services.admin_catalog.forget(list_id)
+    services.decoded_lists.forget(list_id)
     if restored:
         services.suggestions.stale.add(list_id)  # back in the suggestion statistics
         log.info("admin: list %s restored", list_id)

@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from msgspec import UNSET
 from pycrdt import Doc
@@ -44,7 +44,7 @@ from models.catalog import (
 )
 from models.categories import categorize
 from server import bodies, schema
-from server.admin import Job, check_admin
+from server.admin import check_admin
 from server.auth import token_from, token_hash, valid_token
 from server.errors import (
     BadRequestError,
@@ -63,11 +63,10 @@ from server.http import (
     refuse_declared_size,
     services_of,
 )
+from server.jobs import Job
+from server.services import Services
 from server.settings import Settings
 from store.catalog import CatalogError, CatalogStore, ImportInfo, ImportResult, OfferRow, Product
-
-if TYPE_CHECKING:
-    from server.services import Services
 
 IMPORT_JOB: Final = "catalog import"
 PROGRESS_STEP: Final = 1 << 20  # bytes read between two progress reports

@@ -1,7 +1,9 @@
-"""Per-caller limits: token buckets for API rates, caps on open event streams and sockets.
+"""Per-caller limits: token buckets for API rates and socket messages, caps on open event streams
+and sockets.
 
-Over a limit is a RateLimitError: HTTP 429 with Retry-After. Every limit is a setting; 0 turns
-it off. Keys are tokens or client addresses; the tables are bounded (stale entries are dropped).
+Over a limit is a RateLimitError: HTTP 429 with Retry-After, socket close 4429. Every limit is a
+setting; 0 turns it off. Keys are tokens or client addresses; the tables are bounded (stale
+entries are dropped).
 """
 
 from __future__ import annotations
@@ -17,6 +19,38 @@ from server.settings import Settings
 MAX_KEYS: Final = 100_000
 
 
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` held, full at first; each call takes one.
+
+    One bucket limits one socket's messages (server/sync.py); RateLimiter keeps one per key.
+    A rate of 0 or less turns it off.
+    """
+
+    __slots__ = ("burst", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, burst: float, now: float | None = None) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = time.monotonic() if now is None else now
+
+    def take(self, now: float | None = None) -> bool:
+        """Take a token if one is there (refilled up to `now` first); False when none is."""
+        if self.rate <= 0:
+            return True
+        now = time.monotonic() if now is None else now
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def wait(self) -> float:
+        """Seconds until the next token, after a take that found none."""
+        return (1 - self.tokens) / self.rate
+
+
 class RateLimiter:
     """A token bucket per key: `rate` per second, bursts up to `burst`."""
 
@@ -24,24 +58,24 @@ class RateLimiter:
         self.rate = rate
         self.burst = max(burst, 1.0)
         self.what = what
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self._buckets: dict[str, TokenBucket] = {}
 
     def take(self, key: str, now: float | None = None) -> None:
         if self.rate <= 0:
             return
         now = time.monotonic() if now is None else now
-        tokens, at = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.rate)
-        if tokens < 1:
-            self._buckets[key] = (tokens, now)
-            raise RateLimitError(f"too many {self.what}", retry_after=(1 - tokens) / self.rate)
-        if len(self._buckets) >= MAX_KEYS and key not in self._buckets:
-            self._prune(now)
-        self._buckets[key] = (tokens - 1, now)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= MAX_KEYS:
+                self._prune(now)
+            bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, now)
+        if not bucket.take(now):
+            raise RateLimitError(f"too many {self.what}", retry_after=bucket.wait())
 
     def _prune(self, now: float) -> None:
+        """Drop the buckets that have been full again for a while (their keys went quiet)."""
         full = self.burst / self.rate
-        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full}
+        self._buckets = {k: b for k, b in self._buckets.items() if now - b.stamp < full}
         if len(self._buckets) >= MAX_KEYS:
             self._buckets.clear()
 

@@ -11,15 +11,13 @@ import itertools
 import math
 import uuid
 from collections import Counter
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from server import schema
 from server.auth import new_share_id, new_token, token_hash
 from server.errors import CloseCode, ConflictError, NotFoundError, UnprocessableError
+from server.services import Services
 from store import Share, TokenInUseError
-
-if TYPE_CHECKING:  # services -> admin -> lists: annotations only
-    from server.services import Services
 
 MIN_TOKEN_BITS: Final = 128
 
@@ -110,7 +108,7 @@ async def delete(services: Services, list_id: str) -> bool:
     )
     services.tokens.forget()
     services.suggestions.forget(list_id)
-    services.admin_catalog.forget(list_id)
+    services.decoded_lists.forget(list_id)
     room = services.rooms.forget(list_id)
     if room is not None:
         for conn in list(room.conns):

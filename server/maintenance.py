@@ -367,7 +367,7 @@ COLUMNS: Final = (
 
 def list_rows(data_dir: Path, *, state: str = "live", query: str = "") -> list[list[str]]:
     """The admin table from the data dir (the server may be running; sockets are not known)."""
-    from server.admin import decode
+    from server.overview import decode
 
     with open_store(data_dir) as store:
         live = list(reversed(store.list_ids())) if state in ("live", "all") else []

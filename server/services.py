@@ -8,11 +8,12 @@ import logging
 import time
 from collections import deque
 
-from server.admin import Catalog, Jobs
 from server.auth import Tokens
 from server.fanout import Fanout, open_fanout
+from server.jobs import Jobs
 from server.limits import Limits
 from server.metrics import Metrics
+from server.overview import DecodedLists
 from server.rooms import Rooms
 from server.settings import Settings
 from server.suggestions import Suggestions, suggester_from
@@ -78,7 +79,7 @@ class Services:
         self._purge_task: asyncio.Task[None] | None = None
         # The operator's view (server/admin.py): long jobs, decoded list titles, recent commits.
         self.jobs = Jobs()
-        self.admin_catalog = Catalog(self.store)
+        self.decoded_lists = DecodedLists(self.store)
         self.commit_latencies: deque[float] = deque(maxlen=1000)
         self.started_monotonic = time.monotonic()
 
@@ -96,7 +97,7 @@ class Services:
         self.tokens.forget()
         if deleted:
             self.suggestions.forget(list_id)
-            self.admin_catalog.forget(list_id)
+            self.decoded_lists.forget(list_id)
 
     async def published_revocation(self, list_id: str, share_id: str) -> None:
         """After a share was revoked here (committed): other processes close its sockets."""

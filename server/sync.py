@@ -14,33 +14,13 @@ from starlette.types import Receive, Scope, Send
 from server.auth import Access, token_from_scope
 from server.connection import CloseFn, Connection
 from server.errors import CloseCode, ListokError, RateLimitError, UnauthorizedError
+from server.limits import TokenBucket
 from server.logs import access_log
 from server.protocol import ProtocolError
 from server.rooms import Room
 from server.services import Services
 
 log = logging.getLogger("listok.sync")
-
-
-class TokenBucket:
-    __slots__ = ("burst", "rate", "stamp", "tokens")
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.stamp = time.monotonic()
-
-    def take(self) -> bool:
-        if self.rate <= 0:
-            return True
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 async def sync_app(scope: Scope, receive: Receive, send: Send, services: Services) -> None:

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 from sqlite_utils import Database, Migrations
+
+from store.sqlite_conn import SQLiteFile
 
 migrations = Migrations("listok.catalog")
 
@@ -236,52 +236,12 @@ def _batches(rows: Iterable[OfferRow], size: int) -> Iterator[list[OfferRow]]:
         yield batch
 
 
-class CatalogStore:
+class CatalogStore(SQLiteFile):
     """The catalog tables of one database file; safe to open beside a running server."""
 
     def __init__(self, path: Path, *, synchronous: str = "NORMAL") -> None:
-        self.path = path
-        self.synchronous = synchronous
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._write = self._connect(check_same_thread=False)
-        self._write_lock = threading.Lock()
-        self._local = threading.local()
-        db = Database(self._write)
-        db.enable_wal()
-        with self._write_lock:
-            migrations.apply(db)
-
-    def _connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=check_same_thread, timeout=30
-        )
-        conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        return conn
-
-    def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            conn = self._write
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def close(self) -> None:
-        self._write.close()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
+        super().__init__(path, synchronous=synchronous, timeout=30)
+        self._migrate(migrations)
 
     # -- imports ----------------------------------------------------------------------------
 

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from sqlite_utils import Database
 
 from store.base import (
     Change,
@@ -20,15 +16,13 @@ from store.base import (
     ListRecord,
     ListSummary,
     Share,
-    StoreError,
     TokenInUseError,
 )
 from store.migrations import migrations
 from store.replay import replay
+from store.sqlite_conn import SQLiteFile
 
 log = logging.getLogger("listok.store")
-
-SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
 @dataclass
@@ -46,7 +40,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteFile):
     """One database file for all lists; all writes go through one connection (one thread)."""
 
     def __init__(
@@ -58,48 +52,12 @@ class SQLiteStore:
         compact_bytes: int = 1 << 20,
         events_kept: int = 5000,
     ) -> None:
-        if synchronous.upper() not in SYNCHRONOUS_MODES:
-            raise StoreError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
-        self.path = path
-        self.synchronous = synchronous.upper()
+        super().__init__(path, synchronous=synchronous, timeout=10)
         self.compact_updates = compact_updates
         self.compact_bytes = compact_bytes
         self.events_kept = events_kept
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._write = self._connect(check_same_thread=False)
-        self._write_lock = threading.Lock()
-        self._local = threading.local()
         self._tails: dict[str, _Tail] = {}
-        db = Database(self._write)
-        db.enable_wal()
-        migrations.apply(db)
-
-    def _connect(self, *, check_same_thread: bool = True) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=check_same_thread, timeout=10
-        )
-        conn.execute(f"PRAGMA synchronous={self.synchronous}")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
-    def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            conn = self._write
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        self._migrate(migrations)
 
     def create_list(
         self, list_id: str, created_at: int, initial_update: bytes, owner: Share, token_hash: str
@@ -418,10 +376,3 @@ class SQLiteStore:
         finally:
             conn.execute("COMMIT")
         return [found[i] for i in list_ids if i in found]
-
-    def close(self) -> None:
-        with self._write_lock:
-            self._write.close()
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from store import SQLiteStore, Store
-from tests.support import NODE_DIR, NodeClient, ServerProcess
+from tests.support import NODE_DIR, NodeClient, ServerGroup, ServerProcess, start_together
 
 # The real services the scale-out tests use (.ci/run starts them when they are down).
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -41,6 +41,23 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     for server in started:
         if server.proc is not None and server.proc.poll() is None:
             server.stop()
+
+
+@pytest.fixture
+def server_group(tmp_path: Path) -> Iterator[ServerGroup]:
+    """n servers (data dirs p0, p1, ...) on one env, started together; stopped at the end."""
+    started: list[ServerProcess] = []
+
+    def make(
+        n: int, env: dict[str, str], *, args: Sequence[str] = (), timeout: float = 20.0
+    ) -> list[ServerProcess]:
+        servers = [ServerProcess(tmp_path / f"p{len(started) + i}", env, args) for i in range(n)]
+        started.extend(servers)
+        return start_together(servers, timeout)
+
+    yield make
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,9 @@ from pycrdt import (
     create_update_message,
     handle_sync_message,
 )
+
+from server import schema
+from store.replay import apply_history
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "tests" / "node"
@@ -49,9 +53,12 @@ async def wait_for(
 class ServerProcess:
     """`listok serve` in a subprocess on a port bound to 0, with its own data dir."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()
+    ) -> None:
         self.data_dir = data_dir
         self.env = env or {}
+        self.args = list(args)  # more `listok serve` options, e.g. ["--workers", "2"]
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.log_path = data_dir / "server.log"
@@ -76,6 +83,7 @@ class ServerProcess:
                 "0",
                 "--data-dir",
                 str(self.data_dir),
+                *self.args,
             ],
             cwd=ROOT,
             env=env,
@@ -156,6 +164,67 @@ class ServerProcess:
 # The `server_factory` fixture (tests/conftest.py): env overrides and a data-dir name in, a started
 # server out.
 ServerFactory = Callable[..., ServerProcess]
+# The `server_group` fixture: how many, env overrides (and ServerProcess options) in, started
+# servers out.
+ServerGroup = Callable[..., list[ServerProcess]]
+
+
+def start_together(servers: Sequence[ServerProcess], timeout: float = 20.0) -> list[ServerProcess]:
+    """Start the servers at once, each from its own thread (on one database they migrate it
+    together, as processes started by one supervisor do)."""
+    with ThreadPoolExecutor(len(servers)) as pool:
+        return list(pool.map(lambda server: server.start(timeout), servers))
+
+
+# -- PostgreSQL under running servers --------------------------------------------------------
+
+
+def names_stored(database_url: str, list_id: str) -> set[str]:
+    """The names of a list's items as PostgreSQL holds them, read by a store of the test's own."""
+    from store.postgres import PostgresStore  # psycopg: only where PostgreSQL is used
+
+    store = PostgresStore(database_url, pool_size=1)
+    try:
+        doc: Doc[Any] = Doc()
+        apply_history(doc, store.load(list_id), list_id)
+        return {item["name"] for item in schema.list_items(doc)}
+    finally:
+        store.close()
+
+
+def cut_connections(pg_database: str) -> None:
+    """What a PostgreSQL restart does to the servers on the database: every connection is cut."""
+    import psycopg
+
+    database = pg_database.rsplit("/", 1)[-1]
+    with psycopg.connect(pg_database, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        )
+
+
+async def writes_across_a_cut(server: ServerProcess, list_id: str, pg_database: str) -> set[str]:
+    """Items added over `server`'s API while every database connection is cut: each is
+    acknowledged (201) or refused (500, 503), writes resume, and every acknowledged one is
+    stored. Returns the names acknowledged."""
+    acknowledged: set[str] = set()
+
+    def add(name: str) -> int:
+        response = server.api("POST", "/items", list_id, json={"text": name})
+        if response.status_code == 201:
+            acknowledged.add(name)
+        return response.status_code
+
+    assert add("before") == 201
+    cut_connections(pg_database)
+    statuses = [add(name) for name in ("apples", "bread", "cheese", "dates", "eggs")]
+    assert all(status in (201, 500, 503) for status in statuses), statuses
+    await wait_for(lambda: add("resumed") == 201, 20, "writes resume")
+    stored = names_stored(server.env["LISTOK_DATABASE_URL"], list_id)
+    assert acknowledged <= stored, acknowledged - stored
+    return acknowledged
 
 
 class PyClient:

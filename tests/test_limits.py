@@ -1,5 +1,6 @@
 """The documented limit is the enforced one: each maxLength/maximum in /api/openapi.json is sent
-to the running server at the limit (accepted) and one past it (422 naming the field)."""
+to the running server at the limit (accepted) and one past it (422 naming the field). And the
+token bucket that the rate limits share (server/limits.py), on a clock the test sets."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from typing import Any
 
 import httpx
 import msgspec
+import pytest
 
 from server import bodies
+from server.errors import RateLimitError
+from server.limits import RateLimiter, TokenBucket
 from tests.support import ServerProcess
 
 
@@ -213,3 +217,26 @@ def test_catalog_limits_are_enforced(live_server: ServerProcess) -> None:
         assert refused.status_code == 422, (body, field, refused.text)
         assert refused.json()["ok"] is False
         assert refused.json()["field"].endswith(field), refused.json()
+
+
+def test_a_token_bucket_gives_its_burst_then_its_rate() -> None:
+    bucket = TokenBucket(rate=2, burst=3, now=0)
+    assert [bucket.take(now=0) for _ in range(4)] == [True, True, True, False]
+    assert bucket.wait() == 0.5
+    assert bucket.take(now=0.5) and not bucket.take(now=0.5)
+    assert [bucket.take(now=100) for _ in range(4)] == [True, True, True, False]  # burst: 3
+    off = TokenBucket(rate=0, burst=0, now=0)
+    assert all(off.take(now=0) for _ in range(1000))
+
+
+def test_a_rate_limiter_keeps_a_bucket_per_key() -> None:
+    limiter = RateLimiter(rate=1, burst=2, what="requests")
+    limiter.take("a", now=0)
+    limiter.take("a", now=0)
+    with pytest.raises(RateLimitError, match="too many requests") as refused:
+        limiter.take("a", now=0.25)
+    assert refused.value.retry_after == pytest.approx(0.75)
+    limiter.take("b", now=0.25)  # another key: its own bucket
+    limiter.take("a", now=1.25)
+    slow = RateLimiter(rate=1 / 60, burst=0.5, what="lists")  # a burst under 1 still allows one
+    slow.take("a", now=0)

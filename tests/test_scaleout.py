@@ -17,51 +17,67 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from server import schema
 from tests.conftest import REDIS_TEST_URL
-from tests.support import ROOT, NodeClient, ServerProcess, wait_for
+from tests.support import (
+    ROOT,
+    NodeClient,
+    ServerGroup,
+    ServerProcess,
+    names_stored,
+    wait_for,
+    writes_across_a_cut,
+)
 from tests.test_fanout import PrivateRedis, private_redis  # noqa: F401  (fixture)
-from tests.test_postgres_server import names_stored
 
 Cluster = Callable[..., list[ServerProcess]]
+NodeClients = Callable[[], Awaitable[NodeClient]]
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, pg_url: str, redis_prefix: str) -> Iterator[Cluster]:
-    """Start n processes on this test's database schema and Redis prefix (started together)."""
-    started: list[ServerProcess] = []
+def shared_env(pg_url: str, redis_prefix: str) -> dict[str, str]:
+    """What processes that share lists are given: this test's database schema, Redis prefix."""
+    return {
+        "LISTOK_DATABASE_URL": pg_url,
+        "LISTOK_REDIS_URL": REDIS_TEST_URL,
+        "LISTOK_REDIS_PREFIX": redis_prefix,
+        "LISTOK_REQUESTS_PER_SECOND": "0",  # the tests call from one address, fast
+    }
+
+
+@pytest.fixture
+def cluster(server_group: ServerGroup, shared_env: dict[str, str]) -> Cluster:
+    """Start n processes on the shared env (started together)."""
 
     def make(n: int, redis_url: str = REDIS_TEST_URL, **env: str) -> list[ServerProcess]:
-        base = {
-            "LISTOK_DATABASE_URL": pg_url,
-            "LISTOK_REDIS_URL": redis_url,
-            "LISTOK_REDIS_PREFIX": redis_prefix,
-            "LISTOK_REQUESTS_PER_SECOND": "0",  # the tests call from one address, fast
-            **env,
-        }
-        servers = [ServerProcess(tmp_path / f"p{len(started) + i}", base) for i in range(n)]
-        started.extend(servers)
-        for server in servers:
-            server.start()
-        return servers
+        return server_group(n, {**shared_env, "LISTOK_REDIS_URL": redis_url, **env})
 
-    yield make
-    for server in started:
-        if server.proc is not None and server.proc.poll() is None:
-            server.stop()
+    return make
 
 
-def share_all(servers: list[ServerProcess], list_id: str, token: str) -> None:
-    for server in servers:
-        server.tokens[list_id] = token
+def shared_list(servers: list[ServerProcess], title: str = "Groceries") -> str:
+    """A list made on the first server; every server knows its owner token."""
+    list_id = servers[0].create_list(title)
+    for server in servers[1:]:
+        server.tokens[list_id] = servers[0].tokens[list_id]
+    return list_id
+
+
+async def joined(
+    node_clients: NodeClients, server: ServerProcess, list_id: str, **args: Any
+) -> NodeClient:
+    """A stock client on the list through `server`, synced."""
+    client = await node_clients()
+    await client.connect(server, list_id, **args)
+    await client.wait_synced()
+    return client
 
 
 def item_names(state: dict[str, Any]) -> set[str]:
@@ -83,17 +99,12 @@ async def add_item(client: NodeClient, name: str) -> None:
 
 
 async def test_three_processes_converge_with_clients_spread_over_them(
-    cluster: Cluster, node_clients: Callable[[], Any]
+    cluster: Cluster, node_clients: NodeClients
 ) -> None:
     servers = cluster(3)
     a = servers[0]
-    list_id = a.create_list("Shared")
-    share_all(servers, list_id, a.tokens[list_id])
-    clients: list[NodeClient] = [await node_clients() for _ in servers]
-    for client, server in zip(clients, servers, strict=True):
-        await client.connect(server, list_id)
-    for client in clients:
-        await client.wait_synced()
+    list_id = shared_list(servers, "Shared")
+    clients = [await joined(node_clients, server, list_id) for server in servers]
     want: set[str] = set()
     for round_ in range(3):
         for n, client in enumerate(clients):
@@ -114,18 +125,11 @@ async def test_three_processes_converge_with_clients_spread_over_them(
     assert {i["name"] for i in servers[2].get_list(list_id)["items"]} == want
 
 
-async def test_presence_crosses_processes(
-    cluster: Cluster, node_clients: Callable[[], Any]
-) -> None:
+async def test_presence_crosses_processes(cluster: Cluster, node_clients: NodeClients) -> None:
     a, b = cluster(2)
-    list_id = a.create_list()
-    share_all([b], list_id, a.tokens[list_id])
-    watcher: NodeClient = await node_clients()
-    await watcher.connect(b, list_id)
-    await watcher.wait_synced()
-    walker: NodeClient = await node_clients()
-    await walker.connect(a, list_id, name="Аня")
-    await walker.wait_synced()
+    list_id = shared_list([a, b])
+    watcher = await joined(node_clients, b, list_id)
+    walker = await joined(node_clients, a, list_id, name="Аня")
     walker_id = (await walker.call("client_id"))["clientId"]
 
     async def seen_name() -> str | None:
@@ -144,16 +148,14 @@ async def test_presence_crosses_processes(
 
 
 async def test_revocation_closes_sockets_on_another_process_within_a_second(
-    cluster: Cluster, node_clients: Callable[[], Any]
+    cluster: Cluster, node_clients: NodeClients
 ) -> None:
     a, b = cluster(2)
     list_id = a.create_list()
     created = a.api("POST", "/shares", list_id, json={"role": "edit"})
     assert created.status_code == 201, created.text
     link = created.json()
-    doomed: NodeClient = await node_clients()
-    await doomed.connect(b, list_id, token=link["token"])
-    await doomed.wait_synced()
+    doomed = await joined(node_clients, b, list_id, token=link["token"])
     # b has looked the link up (and cached it) before it is revoked on a.
     assert b.api("GET", "", list_id, token=link["token"]).status_code == 200
 
@@ -169,15 +171,10 @@ async def test_revocation_closes_sockets_on_another_process_within_a_second(
     assert b.api("GET", "", list_id, token=link["token"]).status_code == 401
 
 
-async def test_deletion_crosses_processes(
-    cluster: Cluster, node_clients: Callable[[], Any]
-) -> None:
+async def test_deletion_crosses_processes(cluster: Cluster, node_clients: NodeClients) -> None:
     a, b = cluster(2)
-    list_id = a.create_list()
-    share_all([b], list_id, a.tokens[list_id])
-    client: NodeClient = await node_clients()
-    await client.connect(b, list_id)
-    await client.wait_synced()
+    list_id = shared_list([a, b])
+    client = await joined(node_clients, b, list_id)
     assert b.get_list(list_id)["title"] == "Groceries"
     assert a.api("DELETE", "", list_id).status_code == 204
 
@@ -225,8 +222,7 @@ async def test_events_on_one_process_see_the_others_and_resume_anywhere(
     cluster: Cluster, http: httpx.AsyncClient
 ) -> None:
     a, b = cluster(2)
-    list_id = a.create_list()
-    share_all([b], list_id, a.tokens[list_id])
+    list_id = shared_list([a, b])
     headers = a.auth(list_id)
     url_b = f"{b.url}/api/lists/{list_id}/events"
     async with http.stream("GET", url_b, headers=headers) as stream:
@@ -246,20 +242,13 @@ async def test_events_on_one_process_see_the_others_and_resume_anywhere(
 
 
 async def test_sigkill_of_one_process_mid_write_loses_nothing_any_client_saw(
-    cluster: Cluster, node_clients: Callable[[], Any]
+    cluster: Cluster, node_clients: NodeClients
 ) -> None:
     a, b = cluster(2)
-    list_id = a.create_list()
-    share_all([b], list_id, a.tokens[list_id])
-    writer: NodeClient = await node_clients()
-    await writer.connect(a, list_id)
-    await writer.wait_synced()
-    watcher: NodeClient = await node_clients()
-    await watcher.connect(b, list_id)
-    await watcher.wait_synced()
-    neighbour: NodeClient = await node_clients()  # a second client on a, the doomed process
-    await neighbour.connect(a, list_id)
-    await neighbour.wait_synced()
+    list_id = shared_list([a, b])
+    writer = await joined(node_clients, a, list_id)
+    watcher = await joined(node_clients, b, list_id)
+    neighbour = await joined(node_clients, a, list_id)  # a second client on a, the doomed process
     for n in range(40):
         await add_item(writer, f"w{n}")
         if n == 25:
@@ -273,9 +262,7 @@ async def test_sigkill_of_one_process_mid_write_loses_nothing_any_client_saw(
     assert seen_b <= stored, seen_b - stored
     assert seen_a <= stored, seen_a - stored
     # b carries on: a new client on it sees what was stored, and writes still land.
-    late: NodeClient = await node_clients()
-    await late.connect(b, list_id)
-    await late.wait_synced()
+    late = await joined(node_clients, b, list_id)
     await add_item(watcher, "after")
     await wait_for(
         lambda: _has(late, stored | {"after"}), 10, "b serves the stored list and new writes"
@@ -288,18 +275,13 @@ async def _has(client: NodeClient, names: set[str]) -> bool:
 
 async def test_redis_restarted_mid_run_processes_reconnect_and_converge(
     cluster: Cluster,
-    node_clients: Callable[[], Any],
+    node_clients: NodeClients,
     private_redis: PrivateRedis,  # noqa: F811
 ) -> None:
     a, b = cluster(2, redis_url=private_redis.url)
-    list_id = a.create_list()
-    share_all([b], list_id, a.tokens[list_id])
-    on_a: NodeClient = await node_clients()
-    on_b: NodeClient = await node_clients()
-    await on_a.connect(a, list_id)
-    await on_b.connect(b, list_id)
-    await on_a.wait_synced()
-    await on_b.wait_synced()
+    list_id = shared_list([a, b])
+    on_a = await joined(node_clients, a, list_id)
+    on_b = await joined(node_clients, b, list_id)
     await add_item(on_a, "milk")
     await wait_for(lambda: _has(on_b, {"milk"}), 10, "live before the restart")
 
@@ -319,39 +301,16 @@ async def test_redis_restarted_mid_run_processes_reconnect_and_converge(
 
 
 async def test_postgres_connections_cut_mid_run_writes_fail_cleanly_and_resume(
-    cluster: Cluster, node_clients: Callable[[], Any], pg_database: str
+    cluster: Cluster, node_clients: NodeClients, pg_database: str
 ) -> None:
     a, b = cluster(2)
-    list_id = a.create_list()
-    share_all([b], list_id, a.tokens[list_id])
-    watcher: NodeClient = await node_clients()
-    await watcher.connect(b, list_id)
-    await watcher.wait_synced()
-    acknowledged: list[str] = []
-
-    def add(name: str) -> int:
-        response = a.api("POST", "/items", list_id, json={"text": name})
-        if response.status_code == 201:
-            acknowledged.append(name)
-        return response.status_code
-
-    assert add("before") == 201
-    database = pg_database.rsplit("/", 1)[-1]
-    with psycopg.connect(pg_database, autocommit=True) as admin:
-        # What a PostgreSQL restart does to both processes: every connection is cut.
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database,),
-        )
-    statuses = [add(name) for name in ("apples", "bread", "cheese", "dates", "eggs")]
-    assert all(status in (201, 500, 503) for status in statuses), statuses
-    await wait_for(lambda: add("resumed") == 201, 20, "writes resume")
-    stored = names_stored(a.env["LISTOK_DATABASE_URL"], list_id)
-    assert set(acknowledged) <= stored, set(acknowledged) - stored
+    list_id = shared_list([a, b])
+    watcher = await joined(node_clients, b, list_id)
+    # What a PostgreSQL restart does to both processes: every connection is cut.
+    acknowledged = await writes_across_a_cut(a, list_id, pg_database)
     # Every acknowledged write reached the client on the other process too.
-    await wait_for(lambda: _has(watcher, set(acknowledged)), 20, "b's client converges")
-    assert await names_of(watcher) <= stored
+    await wait_for(lambda: _has(watcher, acknowledged), 20, "b's client converges")
+    assert await names_of(watcher) <= names_stored(a.env["LISTOK_DATABASE_URL"], list_id)
 
 
 def test_redis_without_a_database_url_is_refused_with_a_reason(tmp_path: Path) -> None:
@@ -367,88 +326,40 @@ def test_redis_without_a_database_url_is_refused_with_a_reason(tmp_path: Path) -
     assert "LISTOK_DATABASE_URL" in result.stderr
 
 
-class WorkersProcess(ServerProcess):
-    """`listok serve --workers N`: one supervisor, N worker processes on one port."""
-
-    def __init__(self, data_dir: Path, env: dict[str, str], workers: int) -> None:
-        super().__init__(data_dir, env)
-        self.workers = workers
-
-    def start(self, timeout: float = 30.0) -> WorkersProcess:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "LISTOK_LOG_LEVEL": "info", "LISTOK_MODEL": "off", **self.env}
-        command = [sys.executable, "-m", "server.cli", "serve", "--port", "0"]
-        command += ["--data-dir", str(self.data_dir), "--workers", str(self.workers)]
-        self.proc = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=self.log_path.open("a"),
-            text=True,
-        )
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            if line.startswith("listok listening on "):
-                self.url = line.split()[-1]
-                return self
-        raise AssertionError(f"listok serve --workers did not start: {self.log()}")
-
-    def children(self) -> list[int]:
-        assert self.proc is not None
-        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        return [int(pid) for pid in path.read_text().split()]
-
-
 async def test_serve_workers_runs_n_processes_that_share_every_list(
-    tmp_path: Path, pg_url: str, redis_prefix: str, node_clients: Callable[[], Any]
+    server_group: ServerGroup, shared_env: dict[str, str], node_clients: NodeClients
 ) -> None:
-    env = {
-        "LISTOK_DATABASE_URL": pg_url,
-        "LISTOK_REDIS_URL": REDIS_TEST_URL,
-        "LISTOK_REDIS_PREFIX": redis_prefix,
-        "LISTOK_REQUESTS_PER_SECOND": "0",
-    }
-    server = WorkersProcess(tmp_path / "w", env, workers=2)
-    server.start()
-    try:
-        await wait_for(lambda: _healthy(server.url), 30, "a worker answers")
-        # Workers spawn a multiprocessing resource tracker too: count the ones that serve.
-        await wait_for(lambda: len(_workers(server)) == 2, 30, "two workers")
-        list_id = server.create_list()
-        clients: list[NodeClient] = [await node_clients() for _ in range(4)]
-        for client in clients:  # the kernel spreads the connections over the workers
-            await client.connect(server, list_id)
-        for client in clients:
-            await client.wait_synced()
-        for n, client in enumerate(clients):
-            await add_item(client, f"from client {n}")
-        want = {f"from client {n}" for n in range(4)}
+    """`listok serve --workers 2`: one supervisor, two worker processes on one port."""
+    (server,) = server_group(1, shared_env, args=["--workers", "2"], timeout=30)
+    await wait_for(lambda: _healthy(server.url), 30, "a worker answers")
+    # Workers spawn a multiprocessing resource tracker too: count the ones that serve.
+    await wait_for(lambda: len(_workers(server)) == 2, 30, "two workers")
+    list_id = server.create_list()
+    # The kernel spreads the connections over the workers.
+    clients = [await joined(node_clients, server, list_id) for _ in range(4)]
+    for n, client in enumerate(clients):
+        await add_item(client, f"from client {n}")
+    want = {f"from client {n}" for n in range(4)}
 
-        async def converged() -> bool:
-            return all([await _has(c, want) for c in clients])
+    async def converged() -> bool:
+        return all([await _has(c, want) for c in clients])
 
-        await wait_for(converged, 20, "every client, whichever worker it is on, has every item")
-        # A worker killed outright is replaced; its clients reconnect and carry on.
-        victim = _workers(server)[0]
-        os.kill(victim, signal.SIGKILL)
-        await wait_for(
-            lambda: victim not in _workers(server) and len(_workers(server)) == 2,
-            30,
-            "the supervisor replaces the killed worker",
-        )
-        await add_item(clients[0], "after the kill")
+    await wait_for(converged, 20, "every client, whichever worker it is on, has every item")
+    # A worker killed outright is replaced; its clients reconnect and carry on.
+    victim = _workers(server)[0]
+    os.kill(victim, signal.SIGKILL)
+    await wait_for(
+        lambda: victim not in _workers(server) and len(_workers(server)) == 2,
+        30,
+        "the supervisor replaces the killed worker",
+    )
+    await add_item(clients[0], "after the kill")
 
-        async def all_after() -> bool:
-            return all([await _has(c, want | {"after the kill"}) for c in clients])
+    async def all_after() -> bool:
+        return all([await _has(c, want | {"after the kill"}) for c in clients])
 
-        await wait_for(all_after, 30, "clients converge after a worker died")
-    finally:
-        server.stop()
+    await wait_for(all_after, 30, "clients converge after a worker died")
+    server.stop()
     assert server.proc is not None and server.proc.returncode == 0
 
 
@@ -459,10 +370,12 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _workers(server: WorkersProcess) -> list[int]:
+def _workers(server: ServerProcess) -> list[int]:
     """The supervisor's children that run a Listok worker (not multiprocessing's tracker)."""
+    assert server.proc is not None
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children")
     pids = []
-    for pid in server.children():
+    for pid in map(int, children.read_text().split()):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except FileNotFoundError:
