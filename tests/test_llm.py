@@ -302,7 +302,9 @@ async def test_suggester_without_any_model_uses_statistics() -> None:
     suggester = Suggester(model=ModelEngine(ModelConfig(path=None)))
     suggester.start()
     result = await suggester.suggest(record("en", "zzz"), limit=5)
-    assert result.suggestions == [] and result.model == "absent"
+    # A fresh list of an unknown word: the built-in everyday fill answers, never the model.
+    assert result.model == "absent" and len(result.suggestions) == 5
+    assert all(s.source != "model" for s in result.suggestions)
     suggester.stop()
 
 
