@@ -19,6 +19,10 @@ from tests.support import ROOT, ServerProcess, wait_for
 FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
 ADMIN = "admin-token-for-tests-0123456789abcdef"
 
+# Imports and admin calls can take seconds on a loaded 2-core machine: httpx's 5 s default is
+# too short for a behaviour test.
+http = httpx.Client(timeout=60)
+
 
 def listok(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LISTOK_MODEL": "off", **(env or {})}
@@ -34,7 +38,7 @@ def listok(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 def products(server: ServerProcess, token: str | None, **params: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.get(f"{server.url}/api/products", params=params, headers=headers)
+    return http.get(f"{server.url}/api/products", params=params, headers=headers)
 
 
 def test_cli_imports_while_the_server_runs_and_lookup_needs_a_list_token(
@@ -88,30 +92,30 @@ def test_admin_api_is_off_without_a_token_and_imports_with_one(
     server_factory: Callable[..., ServerProcess],
 ) -> None:
     off = server_factory(name="off")
-    refused = httpx.get(f"{off.url}/api/admin/catalog")
+    refused = http.get(f"{off.url}/api/admin/catalog")
     assert refused.status_code == 401 and "admin API is off" in refused.json()["error"]
 
     server = server_factory({"LISTOK_ADMIN_TOKEN": ADMIN}, name="on")
     url = f"{server.url}/api/admin/catalog"
     admin = {"Authorization": f"Bearer {ADMIN}"}
-    assert httpx.get(url).status_code == 401
-    assert httpx.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert http.get(url).status_code == 401
+    assert http.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
     body = (FIXTURES / "shop.yml").read_bytes()
-    response = httpx.post(url, content=body, headers=admin, params={"store": "Market"})
+    response = http.post(url, content=body, headers=admin, params={"store": "Market"})
     assert response.status_code == 201, response.text
     assert response.json()["offers"] == 60
-    broken = httpx.post(
+    broken = http.post(
         url,
         content=(FIXTURES / "broken.xml").read_bytes(),
         headers=admin,
         params={"store": "Market"},
     )
     assert broken.status_code == 422 and "line 6" in broken.json()["error"]
-    stores = httpx.get(url, headers=admin).json()["stores"]
+    stores = http.get(url, headers=admin).json()["stores"]
     assert [(s["store"], s["offers"], s["format"]) for s in stores] == [("Market", 60, "yml")]
-    msgspec.json.decode(httpx.get(url, headers=admin).content, type=bodies.CatalogStores)
+    msgspec.json.decode(http.get(url, headers=admin).content, type=bodies.CatalogStores)
     # /admin shows both imports as jobs, and the catalog section of the state shows them too.
-    state = httpx.get(f"{server.url}/api/admin/state", headers=admin).json()
+    state = http.get(f"{server.url}/api/admin/state", headers=admin).json()
     imports = state["catalog"]["imports"]
     assert [(j["kind"], j["state"]) for j in imports] == [
         ("catalog import", "failed"),
@@ -129,10 +133,10 @@ def test_admin_api_is_off_without_a_token_and_imports_with_one(
     made = listok("admin", "token", "--data-dir", str(server.data_dir))
     assert made.returncode == 0, made.stderr
     second = made.stdout.strip().split()[-1]
-    listed = httpx.get(url, headers={"Authorization": f"Bearer {second}"})
+    listed = http.get(url, headers={"Authorization": f"Bearer {second}"})
     assert listed.status_code == 200, listed.text
-    assert httpx.delete(f"{url}/Market", headers=admin).status_code == 204
-    assert httpx.delete(f"{url}/Market", headers=admin).status_code == 404
+    assert http.delete(f"{url}/Market", headers=admin).status_code == 204
+    assert http.delete(f"{url}/Market", headers=admin).status_code == 404
 
 
 def test_item_product_link_and_list_totals(live_server: ServerProcess) -> None:
@@ -418,5 +422,5 @@ async def test_an_admin_upload_shows_its_progress_as_a_job(
         response = await upload
     assert response.status_code == 201, response.text
     assert response.json()["offers"] == 20_000
-    jobs = httpx.get(f"{server.url}/api/admin/jobs", headers=admin).json()["jobs"]
+    jobs = http.get(f"{server.url}/api/admin/jobs", headers=admin).json()["jobs"]
     assert [(j["state"], j["done"] == j["total"]) for j in jobs] == [("done", True)]
