@@ -61,6 +61,7 @@ export function openShareDialog (session) {
     let token = reuse ? known()[reuse.id] : null
     let shown = reuse
     if (!token) {
+      out.replaceChildren() // never leave the previous link to be copied while the new one comes
       const s = await createShare(listId, session.token, want, name)
       if (!s) { status.textContent = t('share.failed'); return }
       remember(s.id, s.token)
