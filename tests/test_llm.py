@@ -85,6 +85,22 @@ def test_prompts_share_one_prefix_across_languages_and_kinds() -> None:
     assert "English" in b[-1]["content"] and "tacos" in b[-1]["content"]
 
 
+def test_grounded_prompts_show_the_nearest_dishes_and_keep_the_prefix() -> None:
+    from models.retrieval import context, nearest_dishes
+
+    similar = context(nearest_dishes("борщ зелёный на 4"), "ru")
+    assert [name for name, _ in similar] == ["зелёный борщ", "борщ"]
+    dish = prompts.dish_items("ru", "борщ зелёный на 4", ["хлеб"], 8, similar)
+    asked = dish[-1]["content"]
+    assert "- зелёный борщ: картофель, яйца" in asked and "- борщ: свёкла, капуста" in asked
+    assert "Adapt them" in asked and "хлеб" in asked
+    free = prompts.dish_items("ru", "борщ зелёный на 4", ["хлеб"], 8)
+    assert dish[:3] == free[:3] and "Recipes we know" not in free[-1]["content"]
+    assert "Recipes we know" in dish[-3]["content"]  # the worked example of an adaptation
+    listed = prompts.missing_items("ru", "Обед", ["свёкла"], 5, similar)
+    assert listed[:5] == dish[:5] and "- борщ: свёкла" in listed[-1]["content"]
+
+
 def test_grammar_is_minimal_gbnf() -> None:
     g = prompts.grammar("ru", 4)
     assert g.startswith("root ::= item") and "{0,3}" in g and "а-я" in g
