@@ -22,6 +22,7 @@ from models.llm import (
     ModelBusyError,
     ModelConfig,
     ModelEngine,
+    ModelPromptTooLongError,
     ModelTimeoutError,
     ModelUnavailableError,
     State,
@@ -113,6 +114,22 @@ async def test_loads_and_generates_within_max_tokens(engine: ModelEngine) -> Non
     assert engine.state is State.READY and engine.load_seconds is not None
     out = await engine.generate(prompts.missing_items("ru", "", ["молоко"], 5), max_tokens=12)
     assert isinstance(out.text, str) and 0 <= out.tokens <= 12 and not out.stopped_early
+
+
+async def test_a_prompt_over_the_context_window_is_shortened_or_refused(tiny_model: Path) -> None:
+    eng = ModelEngine(ModelConfig(path=tiny_model, probe=False, n_threads=1, n_ctx=1024))
+    eng.start()
+    try:
+        assert eng.wait_ready(DEADLINE_S), eng.error
+        long = prompts.missing_items("en", "", ["an item with a long name"] * 60, 3)
+        short = prompts.missing_items("en", "", ["pasta"], 3)
+        with pytest.raises(ModelPromptTooLongError):  # a ModelError, not llama's ValueError
+            await eng.generate(long, max_tokens=4)
+        out = await eng.generate(long, max_tokens=4, shorter=[long, short])
+        assert out.shortened == 2 and out.tokens <= 4
+        assert (await eng.generate(short, max_tokens=4)).shortened == 0
+    finally:
+        eng.stop()
 
 
 def test_the_model_thread_runs_niced(engine: ModelEngine) -> None:
