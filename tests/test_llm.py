@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from models import prompts
 from models.history import Entry, Lang, ListRecord, basic_normalize
 from models.llm import (
+    Generation,
     ModelBusyError,
     ModelConfig,
     ModelEngine,
@@ -346,7 +348,12 @@ async def test_suggester_merges_model_and_caches(tiny_model: Path) -> None:
     suggester = Suggester(model=model)
     suggester.start()
     assert await model.wait_ready_async(DEADLINE_S), model.error
-    rec = record("en", "pasta", title="Dinner")
+    off = await suggester.suggest(record("en", "zzyzx", title="Dinner"), limit=5)
+    assert off.model == "off" and not suggester._jobs  # not used for lists by default
+    suggester.model_list_langs = frozenset({"en"})
+    full = await suggester.suggest(record("en", "pasta", title="Dinner"), limit=5)
+    assert full.model == "skipped" and len(full.suggestions) == 5  # the table filled it
+    rec = record("en", "zzyzx", title="Dinner")  # nothing the table knows: room for the model
     first = await suggester.suggest(rec, limit=5)
     assert first.model == "pending" and len(first.suggestions) <= 5  # never waits for it
     await suggester.settle()
@@ -354,6 +361,36 @@ async def test_suggester_merges_model_and_caches(tiny_model: Path) -> None:
     assert again.model == "cached" and len(again.suggestions) <= 5
     dish = await suggester.for_prompt(rec, "something unheard of for 4")
     assert dish.model == "used" and all(s.source == "model" for s in dish.suggestions)
+    suggester.stop()
+
+
+async def test_the_model_is_shown_the_nearest_dishes(tiny_model: Path) -> None:
+    """A prompt the table does not know by name reaches the model with its nearest dishes;
+    where the model path is off for the language, the nearest dishes answer alone."""
+    model = ModelEngine(ModelConfig(path=tiny_model, probe=False, n_threads=1))
+    seen: list[list[prompts.Message]] = []
+    generate = model.generate
+
+    async def spy(messages: list[prompts.Message], **kwargs: Any) -> Generation:
+        seen.append(messages)
+        return await generate(messages, **kwargs)
+
+    model.generate = spy  # type: ignore[method-assign]
+    suggester = Suggester(model=model)
+    suggester.start()
+    assert await model.wait_ready_async(DEADLINE_S), model.error
+    rec = record("en", "rice")
+    suggester.model_prompt_langs = frozenset({"en"})
+    used = await suggester.for_prompt(rec, "salmon salad for 4", limit=20)
+    assert used.model == "used"
+    sources = [s.source for s in used.suggestions]  # the model's answer, then the dishes' rest
+    assert "dish" in sources and sources == sorted(sources, key=lambda s: s != "model")
+    asked = seen[-1][-1]["content"]
+    assert "- baked salmon: salmon, " in asked and "Adapt them" in asked
+    suggester.model_prompt_langs = frozenset({"ru"})
+    nearest = await suggester.for_prompt(rec, "salmon salad for 6")
+    assert nearest.model == "nearest" and nearest.suggestions[0].name == "salmon"
+    assert len(seen) == 1  # the model was not asked
     suggester.stop()
 
 

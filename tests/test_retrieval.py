@@ -1,11 +1,14 @@
-"""Retrieval over the dish table: the dishes nearest to a prompt or a list (models/retrieval.py)."""
+"""Retrieval over the dish table: the dishes nearest to a prompt or a list (models/retrieval.py),
+and the dish prompt answered from them when the table does not know the dish by name."""
 
 from __future__ import annotations
 
 import pytest
 
 from models import retrieval
+from models.history import Entry, ListRecord
 from models.retrieval import blend, context, nearest_dishes, similarity, translit
+from models.suggest import ModelUnavailableError, Suggester
 
 
 def ids(prompt: str = "", items: tuple[str, ...] = (), k: int = 3) -> list[str]:
@@ -85,3 +88,20 @@ def test_a_weak_neighbour_is_left_out_of_blend_and_context() -> None:
     weak = [r for r in found if r.score < retrieval.KEEP_RATIO * found[0].score]
     assert weak, "expected a weak third dish (тайское зелёное карри) to test the cut"
     assert {n for n, _ in context(found, "ru")}.isdisjoint({r.dish.ru[0] for r in weak})
+
+
+async def test_the_dish_prompt_answers_from_the_nearest_dishes_without_a_model() -> None:
+    suggester = Suggester()
+    record = ListRecord("l", "en", [Entry("lemons", 0)])
+    result = await suggester.for_prompt(record, "salmon salad for 4", limit=20)
+    assert result.model == "nearest"  # no dish of that name: its nearest dishes answer
+    names = [s.name for s in result.suggestions]
+    assert names[0] == "salmon" and "lemons" not in names  # already on the list
+    first = result.suggestions[0]
+    assert first.source == "dish" and first.reason.startswith("as in ")
+    assert "salmon" in first.reason and str(first.to_json()["dish"]) in first.reason
+    assert first.to_json().get("qty") is not None
+    ru = await suggester.for_prompt(ListRecord("r", "ru", []), "борщ зелёный на 4")
+    assert ru.model == "table"  # the table knows зелёный борщ by name: no retrieval
+    with pytest.raises(ModelUnavailableError):
+        await suggester.for_prompt(record, "что-то неслыханное")
