@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,6 +50,10 @@ class ModelBusyError(ModelError):
 
 class ModelTimeoutError(ModelError, TimeoutError):
     """The request did not finish before its deadline."""
+
+
+class ModelPromptTooLongError(ModelError):
+    """The prompt and its answer do not fit the model's context window (`n_ctx`)."""
 
 
 class State(enum.Enum):
@@ -114,6 +118,7 @@ class Generation:
     seconds: float
     stopped_early: bool  # past the deadline
     truncated: bool = False  # hit max_tokens: the last item may be cut
+    shortened: int = 0  # which of the shorter prompts answered (0: the one asked)
 
 
 _STOP = object()
@@ -280,17 +285,26 @@ class ModelEngine:
         grammar: str | None = None,
         max_tokens: int | None = None,
         timeout: float | None = None,
+        shorter: Sequence[list[prompts.Message]] = (),
     ) -> Generation:
+        """Generate an answer to `messages`, or to the first of `shorter` that fits the context
+        window when they do not (ModelPromptTooLongError when none does)."""
         n = self.config.max_tokens if max_tokens is None else max_tokens
-        return await self.submit(lambda job: self._generate(job, messages, n, grammar), timeout)
+        candidates = [messages, *shorter]
+        return await self.submit(lambda job: self._generate(job, candidates, n, grammar), timeout)
 
     def _generate(
-        self, job: _Job, messages: list[prompts.Message], max_tokens: int, grammar: str | None
+        self,
+        job: _Job,
+        candidates: list[list[prompts.Message]],
+        max_tokens: int,
+        grammar: str | None,
     ) -> Generation:
         with self._llama_lock:
             llama = self._llama
             if llama is None:
                 raise ModelUnavailableError("model closed")
+            shortened, messages = _fitting(llama, candidates, max_tokens)
             kwargs: dict[str, Any] = {}
             if grammar is not None:
                 grammars: Any = importlib.import_module("llama_cpp.llama_grammar")
@@ -309,7 +323,7 @@ class ModelEngine:
                 **kwargs,
             )
             try:
-                for chunk in stream:
+                for chunk in _too_long_as_error(stream):
                     choice = chunk["choices"][0]
                     delta = choice["delta"].get("content")
                     if delta:
@@ -322,23 +336,47 @@ class ModelEngine:
             finally:
                 stream.close()
             seconds = time.monotonic() - started
-            return Generation("".join(parts), tokens, seconds, early, truncated or early)
+            text = "".join(parts)
+            return Generation(text, tokens, seconds, early, truncated or early, shortened)
 
     # -- suggestions --------------------------------------------------------------------
 
     async def missing_items(
-        self, record: ListRecord, limit: int = 5, *, timeout: float | None = None
+        self,
+        record: ListRecord,
+        limit: int = 5,
+        *,
+        timeout: float | None = None,
+        similar: Sequence[prompts.Similar] = (),
     ) -> list[Suggestion]:
+        """What the list lacks; `similar`: the table's dishes nearest to its items, shown to
+        the model as context (models.retrieval.context)."""
         n = min(limit, self.config.max_items)
-        messages = prompts.missing_items(record.lang, record.title, record.open_names(), n)
+        names = record.open_names()
+        messages = [
+            prompts.missing_items(record.lang, record.title, names, n, similar[:shown])
+            for shown in range(len(similar), -1, -1)
+        ]
         reason = _reason_missing(record.lang)
         return await self._suggest(record, messages, n, reason, timeout=timeout)
 
     async def dish_items(
-        self, record: ListRecord, prompt: str, limit: int = 8, *, timeout: float | None = None
+        self,
+        record: ListRecord,
+        prompt: str,
+        limit: int = 8,
+        *,
+        timeout: float | None = None,
+        similar: Sequence[prompts.Similar] = (),
     ) -> list[Suggestion]:
+        """What to buy for a prompt; `similar`: the table's dishes nearest to it, which the
+        model is asked to adapt."""
         n = min(limit, max(self.config.max_items, 8))
-        messages = prompts.dish_items(record.lang, prompt, record.open_names(), n)
+        names = record.open_names()
+        messages = [
+            prompts.dish_items(record.lang, prompt, names, n, similar[:shown])
+            for shown in range(len(similar), -1, -1)
+        ]
         exclude = {self._key(prompt, record.lang)}
         reason = _reason_dish(record.lang, prompt)
         return await self._suggest(
@@ -348,7 +386,7 @@ class ModelEngine:
     async def _suggest(
         self,
         record: ListRecord,
-        messages: list[prompts.Message],
+        messages: list[list[prompts.Message]],
         n: int,
         reason: str,
         *,
@@ -356,9 +394,14 @@ class ModelEngine:
         max_tokens: int | None = None,
         timeout: float | None = None,
     ) -> list[Suggestion]:
+        """Ask with the first of `messages` (the most context first) that fits the context."""
         grammar = prompts.grammar(record.lang, n) if self.config.use_grammar else None
         result = await self.generate(
-            messages, grammar=grammar, max_tokens=max_tokens, timeout=timeout
+            messages[0],
+            grammar=grammar,
+            max_tokens=max_tokens,
+            timeout=timeout,
+            shorter=messages[1:],
         )
         text = result.text.rsplit(",", 1)[0] if result.truncated else result.text
         on_list = {self._key(name, record.lang) for name in record.open_names()}
@@ -367,6 +410,32 @@ class ModelEngine:
 
     def _key(self, name: str, lang: str | None) -> str:
         return self._normalize(name, lang)
+
+
+def _fitting(
+    llama: Any, candidates: list[list[prompts.Message]], max_tokens: int
+) -> tuple[int, list[prompts.Message]]:
+    """The first candidate whose tokens (plus a margin for the chat template's role markers)
+    and answer fit the context window."""
+    room = int(llama.n_ctx()) - max_tokens
+    for index, messages in enumerate(candidates):
+        text = "".join(m["content"] for m in messages).encode()
+        tokens = len(llama.tokenize(text, add_bos=False, special=False))
+        if tokens + 8 * len(messages) + 16 <= room:
+            if index:
+                log.info("model: prompt shortened (%d of %d) to fit n_ctx", index, len(candidates))
+            return index, messages
+    raise ModelPromptTooLongError(f"the prompt does not fit the context window ({room} tokens)")
+
+
+def _too_long_as_error(stream: Any) -> Iterator[Any]:
+    """llama-cpp-python's ValueError for a prompt over the context window, as a ModelError."""
+    try:
+        yield from stream
+    except ValueError as exc:
+        if "context window" in str(exc):
+            raise ModelPromptTooLongError(str(exc)) from None
+        raise
 
 
 def _reason_missing(lang: Lang) -> str:

@@ -5,14 +5,21 @@ first newline and after a few dozen tokens. Anything that does not look like a s
 name in the list's alphabet is dropped. The system message and the worked example are the
 same for every request and language, so llama.cpp reuses their evaluated prefix (KV cache)
 from one request to the next and only the list itself is evaluated each time.
+
+Grounded prompts (`similar=`) also show the dishes of the built-in table nearest to the request
+(models/retrieval.py), with their ingredients in the list's language, and ask the model to adapt
+them; a second worked exchange shows an adaptation. The answer is still filtered against the
+known vocabulary (models.suggest.grounded).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from models.history import Lang
+
+Similar = tuple[str, list[str]]  # a dish's name and its ingredients (models.retrieval.context)
 
 Message = dict[str, str]
 
@@ -34,28 +41,74 @@ def _items(names: Iterable[str]) -> str:
     return joined or "(empty)"
 
 
-def missing_items(lang: Lang, title: str, names: list[str], n: int) -> list[Message]:
+def missing_items(
+    lang: Lang, title: str, names: list[str], n: int, similar: Sequence[Similar] = ()
+) -> list[Message]:
     about = f' called "{title.strip()}"' if title.strip() else ""
     user = f"Language: {_LANG_NAME[lang]}. List{about}: {_items(names)}. Suggest {n} missing items."
-    return _messages(user)
+    if not similar:
+        return _messages(user)
+    user = (
+        f"Language: {_LANG_NAME[lang]}. List{about}: {_items(names)}.\n"
+        f"Dishes these items are often for, with their ingredients:\n{_context(similar)}\n"
+        f"Suggest {n} missing items, using the names above where they fit."
+    )
+    return _messages(user, grounded=True)
 
 
-def dish_items(lang: Lang, prompt: str, names: list[str], n: int) -> list[Message]:
+def dish_items(
+    lang: Lang, prompt: str, names: list[str], n: int, similar: Sequence[Similar] = ()
+) -> list[Message]:
+    """The dish prompt; with `similar` (the table's nearest dishes and their ingredients, in
+    the list's language) the model is asked to adapt them to the request."""
+    if not similar:
+        user = (
+            f"Language: {_LANG_NAME[lang]}. List: {_items(names)}. "
+            f'I am cooking or planning: "{prompt.strip()}". '
+            f"Suggest up to {n} ingredients or things to buy that are not on the list."
+        )
+        return _messages(user)
     user = (
         f"Language: {_LANG_NAME[lang]}. List: {_items(names)}. "
-        f'I am cooking or planning: "{prompt.strip()}". '
-        f"Suggest up to {n} ingredients or things to buy that are not on the list."
+        f'I am cooking or planning: "{prompt.strip()}".\n'
+        f"Recipes we know that are close to it:\n{_context(similar)}\n"
+        f"Adapt them to the request: suggest up to {n} ingredients or things to buy that are "
+        "not on the list, using the names above where they fit."
     )
-    return _messages(user)
+    return _messages(user, grounded=True)
 
 
-def _messages(user: str) -> list[Message]:
-    return [
+def _context(similar: Sequence[Similar]) -> str:
+    return "\n".join(f"- {name}: {', '.join(items)}" for name, items in similar)
+
+
+# A second worked exchange for the prompts that carry retrieved dishes: it shows an adaptation
+# (chicken instead of beef, the beans kept), not a copy. Identical across requests (prefix cache).
+_GROUNDED_USER = (
+    "Language: English. List: rice. "
+    'I am cooking or planning: "chicken chili".\n'
+    "Recipes we know that are close to it:\n"
+    "- chili con carne: ground beef, kidney beans, canned tomatoes, onions, chili powder, "
+    "peppers, rice\n"
+    "- veggie chili: kidney beans, black beans, canned tomatoes, peppers, onions, cumin\n"
+    "Adapt them to the request: suggest up to 6 ingredients or things to buy that are not on "
+    "the list, using the names above where they fit."
+)
+_GROUNDED_ANSWER = "chicken breast, kidney beans, canned tomatoes, onions, chili powder, peppers"
+
+
+def _messages(user: str, *, grounded: bool = False) -> list[Message]:
+    example = [
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": _EXAMPLE_USER},
         {"role": "assistant", "content": _EXAMPLE_ANSWER},
-        {"role": "user", "content": user},
     ]
+    if grounded:
+        example += [
+            {"role": "user", "content": _GROUNDED_USER},
+            {"role": "assistant", "content": _GROUNDED_ANSWER},
+        ]
+    return [*example, {"role": "user", "content": user}]
 
 
 # Category words are not things to buy.

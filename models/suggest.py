@@ -9,13 +9,16 @@
 
 `suggest` never waits for the model: statistics and, when `together` has little to say, the
 cold start (models/coldstart.py: the dish table's vote, the aisles' everyday items) answer at
-once, in the list's language. When the model is ready its additions are generated in the
-background and cached; `model` says "pending" until then and the next call picks them up
-("cached"). The model's names are normalised like typed ones and kept only when the vocabulary
-knows them (grounding).
+once, in the list's language. When the model is used for lists in that language
+(MODEL_LIST_LANGS: by default nowhere) and could still rank in the answer, its additions are
+generated in the background (shown the table's dishes nearest to the list, models/retrieval.py)
+and cached; `model` says "pending" until then and the next call picks them up ("cached"). The
+model's names are normalised like typed ones and kept only when the vocabulary knows them.
 `for_prompt` answers a dish the table knows without the model ("борщ на 6", quantities scaled);
-for other prompts it needs the model and raises `ModelUnavailableError` / `ModelBusyError` /
-`ModelTimeoutError` otherwise (the server maps them to 503 / 429 / 504).
+a dish it does not know by name from its nearest dishes, adapted by the model in the languages
+where that measured better (MODEL_PROMPT_LANGS); a prompt nothing is near needs the model and
+raises `ModelUnavailableError` / `ModelBusyError` / `ModelTimeoutError` /
+`ModelPromptTooLongError` otherwise (the server maps them to 503 / 429 / 504 / 422).
 """
 
 from __future__ import annotations
@@ -28,13 +31,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from models import coldstart, dishes
+from models import coldstart, dishes, retrieval
 from models.history import Lang, ListRecord, Normalize, Suggestion, default_normalize
 from models.llm import (
     ModelBusyError,
     ModelConfig,
     ModelEngine,
     ModelError,
+    ModelPromptTooLongError,
     ModelTimeoutError,
     ModelUnavailableError,
     State,
@@ -45,6 +49,7 @@ log = logging.getLogger("listok.suggest")
 
 __all__ = [
     "ModelBusyError",
+    "ModelPromptTooLongError",
     "ModelTimeoutError",
     "ModelUnavailableError",
     "SuggestResult",
@@ -56,7 +61,9 @@ __all__ = [
 class SuggestResult:
     suggestions: list[Suggestion]
     # "used", "cached", "pending" (being generated: ask again), "table" (the dish table
-    # answered), or why not: "absent", "loading", "failed", "busy", "timeout"
+    # answered), "nearest" (the table's nearest dishes answered), or why not: "absent",
+    # "loading", "failed", "busy", "timeout", "too_long", "off" (not used for this language's
+    # lists), "skipped" (no room left for it)
     model: str
     seconds: float
 
@@ -87,6 +94,10 @@ class Suggester:
         self._jobs: dict[tuple[object, ...], asyncio.Task[None]] = {}
         # `together` below this many results is "thin": the dish table's pairings fill in.
         self.thin_together = 8
+        # The languages where the model adapts the nearest dishes to a dish prompt (else they
+        # answer alone), and where it adds to a list's suggestions (docs/suggestions.md).
+        self.model_prompt_langs = MODEL_PROMPT_LANGS
+        self.model_list_langs = MODEL_LIST_LANGS
 
     @classmethod
     def create(
@@ -96,9 +107,12 @@ class Suggester:
         model: str = "",
         together: Mapping[str, Any] | None = None,
         model_timeout_s: float = 8.0,
+        prompt_langs: frozenset[Lang] | None = None,
+        list_langs: frozenset[Lang] | None = None,
     ) -> Suggester:
         """Statistics, and the model: `model` a GGUF path, "none"/"off", or "" for the default
-        model package (resolved in the model's own thread, so start-up never waits for it)."""
+        model package (resolved in the model's own thread, so start-up never waits for it).
+        `prompt_langs` / `list_langs`: where the model is used (None: the measured defaults)."""
         from models.model_package import resolve_model_path
 
         normalize = default_normalize()
@@ -106,7 +120,12 @@ class Suggester:
         engine = ModelEngine(
             config, normalize=normalize, resolve=lambda: resolve_model_path(model or None)
         )
-        return cls(stats, engine, normalize=normalize, model_timeout_s=model_timeout_s)
+        made = cls(stats, engine, normalize=normalize, model_timeout_s=model_timeout_s)
+        if prompt_langs is not None:
+            made.model_prompt_langs = prompt_langs
+        if list_langs is not None:
+            made.model_list_langs = list_langs
+        return made
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -159,10 +178,12 @@ class Suggester:
         table: list[Suggestion] = []
         if sum(s.source == "together" for s in found) < self.thin_together:
             table = table_pairings(record, limit)
-        model_state, extra = self._model_missing(record, limit) if use_model else ("off", [])
+        room = limit - model_outranked_by(found + table)
+        model_state, extra = self._model_missing(record, limit, room) if use_model else ("off", [])
         # The table beat the model on the held-out dishes in both languages (docs/suggestions.md):
         # the model's additions rank below the table's pairings and fill in where it has none,
-        # but above the table's padding (models/coldstart.py: the list's aisles, everyday items).
+        # but above the table's padding (models/coldstart.py: the list's aisles, everyday items);
+        # it is not even asked when what outranks it fills the answer (room <= 0).
         extra = [replace(s, score=MODEL_WEIGHT * s.score) for s in extra]
         for s in sorted(table + extra, key=lambda s: -s.score):
             key = self.normalize(s.name, record.lang)
@@ -173,31 +194,59 @@ class Suggester:
         return SuggestResult(found[:limit], model_state, time.perf_counter() - started)
 
     async def for_prompt(self, record: ListRecord, prompt: str, *, limit: int = 8) -> SuggestResult:
+        """The table's dish when it knows the name; else the model adapting the nearest dishes
+        where it beat them (`model_prompt_langs`; their other items follow its answer), else
+        the nearest dishes alone; the model alone when nothing is near. A model that cannot
+        answer leaves the nearest dishes."""
         started = time.perf_counter()
         table = dish_suggestions(record, prompt, self.normalize)
         if table is not None:
             return SuggestResult(table[:limit], "table", time.perf_counter() - started)
-        if self.model is None:
-            raise ModelUnavailableError(State.ABSENT.value)
-        key = ("dish", record.lang, prompt.strip().casefold(), self._on_list(record))
+        lang = dishes.prompt_lang(prompt, record.lang)
+        near = retrieval.nearest_dishes(prompt, k=RETRIEVE_K)
+        nearest = nearest_suggestions(record, prompt, near, self.normalize) or None
+        if self.model is None or (nearest is not None and lang not in self.model_prompt_langs):
+            if nearest is None:
+                raise ModelUnavailableError(State.ABSENT.value)
+            return SuggestResult(nearest[:limit], "nearest", time.perf_counter() - started)
+        asked = replace(record, lang=lang)
+        key = ("dish", lang, prompt.strip().casefold(), self._on_list(asked))
         cached = self._cache_get(key)
         if cached is not None:
             return SuggestResult(cached[:limit], "cached", time.perf_counter() - started)
-        found = grounded(await self.model.dish_items(record, prompt, limit), record.lang)
+        similar = retrieval.context(near, lang)
+        try:
+            answer = await self.model.dish_items(asked, prompt, limit, similar=similar)
+        except ModelError as exc:
+            if nearest is None:
+                raise
+            why = exc.args[0] if isinstance(exc, ModelUnavailableError) else _why(exc)
+            return SuggestResult(nearest[:limit], str(why), time.perf_counter() - started)
+        found = grounded(answer, lang)
+        named = {self.normalize(s.name, lang) for s in found}
+        found += [s for s in nearest or [] if self.normalize(s.name, lang) not in named]
         self._cache_put(key, found)
-        return SuggestResult(found, "used", time.perf_counter() - started)
+        return SuggestResult(found[:limit], "used", time.perf_counter() - started)
 
-    def _model_missing(self, record: ListRecord, limit: int) -> tuple[str, list[Suggestion]]:
-        """The model's additions for this list if ready; else start them in the background."""
+    def _model_missing(
+        self, record: ListRecord, limit: int, room: int
+    ) -> tuple[str, list[Suggestion]]:
+        """The model's additions for this list if ready; else start them in the background,
+        unless it is not used for lists in this language ("off") or the answer has no `room`
+        for them ("skipped")."""
         model = self.model
         if model is None:
             return State.ABSENT.value, []
         if model.state is not State.READY:
             return model.state.value, []
+        if record.lang not in self.model_list_langs:
+            return "off", []
         key = ("missing", record.lang, record.title, self._on_list(record))
         cached = self._cache_get(key)
         if cached is not None:
             return "cached", cached
+        if room <= 0:
+            return "skipped", []
         if key not in self._jobs:
             job = asyncio.get_running_loop().create_task(self._generate_missing(key, record, limit))
             self._jobs[key] = job
@@ -210,8 +259,13 @@ class Suggester:
         model = self.model
         if model is None:
             return
+        names = record.open_names() or [e.name for e in record.entries][-10:]
+        near = retrieval.nearest_dishes(record.title, names, k=RETRIEVE_K)
+        similar = retrieval.context(near, record.lang)
         try:
-            found = await model.missing_items(record, min(limit, 6), timeout=self.model_timeout_s)
+            found = await model.missing_items(
+                record, min(limit, 6), timeout=self.model_timeout_s, similar=similar
+            )
         except ModelError as exc:
             log.info("model suggestion for %s: %s", record.list_id, exc)
             return
@@ -243,6 +297,32 @@ class Suggester:
 
 
 MODEL_WEIGHT = 0.1
+# The model's prompts show this many of the table's nearest dishes (models/retrieval.py).
+RETRIEVE_K = 3
+# Where the model, shown the nearest dishes, answers a dish the table does not know by name:
+# only where it beat those dishes alone on the held-out prompts with their own dish taken out
+# of the table (docs/suggestions.md "Grounding"; docs/decisions/model-adapts-in-english-only.md).
+# English: 63.5% mean recall against 60.7%. Russian: no better (45.2% both; the model's
+# adaptations added nothing the dishes did not have) and 15-27 s slower, so the nearest dishes
+# answer alone. Either way the model alone answers a prompt nothing is near.
+MODEL_PROMPT_LANGS: frozenset[Lang] = frozenset({"en"})
+# Where the model adds to a list's suggestions (GET, in the background, when statistics and the
+# table leave room). Nowhere: on the 30 held-out cold-start lists its additions never beat the
+# table's answer (acceptable items in the top 8: RU 69 with or without it, EN 74 against 73 when
+# it could push the table's weakest pairing out; asked only with room, it added "масло, соль" to
+# a Russian baby list and nothing new to the English one). docs/suggestions.md "Grounding".
+MODEL_LIST_LANGS: frozenset[Lang] = frozenset()
+
+
+def _why(exc: ModelError) -> str:
+    if isinstance(exc, ModelBusyError):
+        return "busy"
+    return "timeout" if isinstance(exc, ModelTimeoutError) else "too_long"
+
+
+def model_outranked_by(found: list[Suggestion]) -> int:
+    """How many of `found` a model addition cannot outrank (its best: 0.45 x MODEL_WEIGHT)."""
+    return sum(s.score > 0.45 * MODEL_WEIGHT for s in found)
 
 
 def in_language(found: list[Suggestion], lang: Lang) -> list[Suggestion]:
@@ -319,6 +399,33 @@ def dish_suggestions(
         out.append(
             Suggestion(item.name, "dish", reason, 1.0 - index / (len(items) + 1), None, extra)
         )
+    return out
+
+
+def nearest_suggestions(
+    record: ListRecord, prompt: str, near: list[retrieval.Retrieved], normalize: Normalize
+) -> list[Suggestion]:
+    """A prompt the table does not know by name answered from its nearest dishes
+    ("суп щавелевый" -> зелёный борщ's ingredients), in the prompt's language, without what
+    the list already has; [] when no dish is near."""
+    servings, _ = dishes.servings_of(prompt)
+    lang = dishes.prompt_lang(prompt, record.lang)
+    on_list = {normalize(n, lang) for n in record.open_names()}
+    on_list_ids = {dishes.ingredient_of(n) for n in record.open_names()} - {None}
+    out: list[Suggestion] = []
+    for found in retrieval.blend(near, servings, lang):
+        item = found.item
+        if item.ingredient in on_list_ids or normalize(item.name, lang) in on_list:
+            continue
+        names = ", ".join(f"«{n}»" if lang == "ru" else n for n in found.dishes[:2])
+        reason = f"как в {names}" if lang == "ru" else f"as in {names}"
+        extra: dict[str, object] = {
+            "qty": item.qty,
+            "unit": item.unit,
+            "dish": found.dishes[0],
+            "servings": servings,
+        }
+        out.append(Suggestion(item.name, "dish", reason, found.score, None, extra))
     return out
 
 

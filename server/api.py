@@ -245,10 +245,17 @@ async def suggestions(request: Request) -> JSONResponse:
         result = await services.suggestions.suggest(list_id, limit)
         return JSONResponse(result.to_json())
     prompt = decode_body(await read_body(request), bodies.PromptBody).prompt
-    from models.suggest import ModelBusyError, ModelTimeoutError, ModelUnavailableError
+    from models.suggest import (
+        ModelBusyError,
+        ModelPromptTooLongError,
+        ModelTimeoutError,
+        ModelUnavailableError,
+    )
 
     try:
         result = await services.suggestions.for_prompt(list_id, prompt, limit)
+    except ModelPromptTooLongError as exc:
+        raise UnprocessableError("the list and prompt are too long for the local model") from exc
     except ModelUnavailableError as exc:
         raise UnavailableError(f"the local model is not available ({exc})") from exc
     except ModelBusyError as exc:

@@ -420,8 +420,8 @@ class Suggestion(Struct):
 
 
 class Suggestions(Struct):
-    # used, cached, table, pending (the model is working: ask again), or why not: absent,
-    # loading, failed, busy, timeout
+    # used, cached, table, nearest, pending (the model is working: ask again), or why not:
+    # absent, loading, failed, busy, timeout, too_long, off, skipped (docs/suggestions.md)
     model: str
     suggestions: list[Suggestion]
 

@@ -237,7 +237,7 @@ PATHS: Final[dict[str, Any]] = {
             params=[LIST_ID, _LIMIT],
         ),
         "post": _op(
-            "Ingredients for a dish or occasion, from the local model",
+            "Ingredients for a dish or occasion: the dish table, its nearest dishes, the model",
             {**_ok(200, _ref("Suggestions")), **_errors(400, 401, 403, 404, 422, 429, 503, 504)},
             body=_json(_ref("PromptBody")),
             params=[LIST_ID, _LIMIT],

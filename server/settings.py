@@ -87,6 +87,11 @@ class Settings:
     model_probe: bool = True
     model_repack: bool = True
     model_nice: int = 10
+    # Where the model is used, per language ("ru,en", "en", "none"; empty: the measured defaults
+    # in models/suggest.py): adapting the nearest dishes to a dish prompt the table does not
+    # know by name (default en), and adding to a list's suggestions (default none).
+    model_prompt_langs: str = ""
+    model_list_langs: str = ""
     # Another list counts for "together" once it is this old, shopped on this many separate
     # trips, by this many people (docs/decisions/together-privacy.md).
     together_min_age_days: float = 7.0

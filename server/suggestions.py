@@ -17,7 +17,7 @@ from typing import Any
 from pycrdt import Doc, Map
 
 from models.categories import categorize
-from models.history import Entry, ListRecord, list_lang
+from models.history import Entry, Lang, ListRecord, list_lang
 from models.llm import ModelConfig, default_threads
 from models.suggest import Suggester, SuggestResult
 from server import schema
@@ -85,7 +85,26 @@ def suggester_from(settings: Settings) -> Suggester:
         "min_trips": settings.together_min_trips,
         "min_people": settings.together_min_people,
     }
-    return Suggester.create(config, model=settings.model, together=together)
+    return Suggester.create(
+        config,
+        model=settings.model,
+        together=together,
+        prompt_langs=model_langs(settings.model_prompt_langs, "model_prompt_langs"),
+        list_langs=model_langs(settings.model_list_langs, "model_list_langs"),
+    )
+
+
+def model_langs(raw: str, name: str) -> frozenset[Lang] | None:
+    """ "ru,en" -> {"ru", "en"}; "none" -> {}; "" -> None (the measured default)."""
+    words = {w.strip().lower() for w in raw.split(",") if w.strip()}
+    if not words:
+        return None
+    if words == {"none"}:
+        return frozenset()
+    if not words <= {"ru", "en"}:
+        raise SystemExit(f"LISTOK_{name.upper()}: {raw!r} is not 'none' or a list of ru, en")
+    langs: tuple[Lang, ...] = ("ru", "en")
+    return frozenset(lang for lang in langs if lang in words)
 
 
 def warm_up() -> None:

@@ -13,15 +13,18 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from models import prompts
 from models.history import Entry, Lang, ListRecord, basic_normalize
 from models.llm import (
+    Generation,
     ModelBusyError,
     ModelConfig,
     ModelEngine,
+    ModelPromptTooLongError,
     ModelTimeoutError,
     ModelUnavailableError,
     State,
@@ -85,6 +88,22 @@ def test_prompts_share_one_prefix_across_languages_and_kinds() -> None:
     assert "English" in b[-1]["content"] and "tacos" in b[-1]["content"]
 
 
+def test_grounded_prompts_show_the_nearest_dishes_and_keep_the_prefix() -> None:
+    from models.retrieval import context, nearest_dishes
+
+    similar = context(nearest_dishes("борщ зелёный на 4"), "ru")
+    assert [name for name, _ in similar] == ["зелёный борщ", "борщ"]
+    dish = prompts.dish_items("ru", "борщ зелёный на 4", ["хлеб"], 8, similar)
+    asked = dish[-1]["content"]
+    assert "- зелёный борщ: картофель, яйца" in asked and "- борщ: свёкла, капуста" in asked
+    assert "Adapt them" in asked and "хлеб" in asked
+    free = prompts.dish_items("ru", "борщ зелёный на 4", ["хлеб"], 8)
+    assert dish[:3] == free[:3] and "Recipes we know" not in free[-1]["content"]
+    assert "Recipes we know" in dish[-3]["content"]  # the worked example of an adaptation
+    listed = prompts.missing_items("ru", "Обед", ["свёкла"], 5, similar)
+    assert listed[:5] == dish[:5] and "- борщ: свёкла" in listed[-1]["content"]
+
+
 def test_grammar_is_minimal_gbnf() -> None:
     g = prompts.grammar("ru", 4)
     assert g.startswith("root ::= item") and "{0,3}" in g and "а-я" in g
@@ -97,6 +116,22 @@ async def test_loads_and_generates_within_max_tokens(engine: ModelEngine) -> Non
     assert engine.state is State.READY and engine.load_seconds is not None
     out = await engine.generate(prompts.missing_items("ru", "", ["молоко"], 5), max_tokens=12)
     assert isinstance(out.text, str) and 0 <= out.tokens <= 12 and not out.stopped_early
+
+
+async def test_a_prompt_over_the_context_window_is_shortened_or_refused(tiny_model: Path) -> None:
+    eng = ModelEngine(ModelConfig(path=tiny_model, probe=False, n_threads=1, n_ctx=1024))
+    eng.start()
+    try:
+        assert eng.wait_ready(DEADLINE_S), eng.error
+        long = prompts.missing_items("en", "", ["an item with a long name"] * 60, 3)
+        short = prompts.missing_items("en", "", ["pasta"], 3)
+        with pytest.raises(ModelPromptTooLongError):  # a ModelError, not llama's ValueError
+            await eng.generate(long, max_tokens=4)
+        out = await eng.generate(long, max_tokens=4, shorter=[long, short])
+        assert out.shortened == 2 and out.tokens <= 4
+        assert (await eng.generate(short, max_tokens=4)).shortened == 0
+    finally:
+        eng.stop()
 
 
 def test_the_model_thread_runs_niced(engine: ModelEngine) -> None:
@@ -313,7 +348,12 @@ async def test_suggester_merges_model_and_caches(tiny_model: Path) -> None:
     suggester = Suggester(model=model)
     suggester.start()
     assert await model.wait_ready_async(DEADLINE_S), model.error
-    rec = record("en", "pasta", title="Dinner")
+    off = await suggester.suggest(record("en", "zzyzx", title="Dinner"), limit=5)
+    assert off.model == "off" and not suggester._jobs  # not used for lists by default
+    suggester.model_list_langs = frozenset({"en"})
+    full = await suggester.suggest(record("en", "pasta", title="Dinner"), limit=5)
+    assert full.model == "skipped" and len(full.suggestions) == 5  # the table filled it
+    rec = record("en", "zzyzx", title="Dinner")  # nothing the table knows: room for the model
     first = await suggester.suggest(rec, limit=5)
     assert first.model == "pending" and len(first.suggestions) <= 5  # never waits for it
     await suggester.settle()
@@ -321,6 +361,36 @@ async def test_suggester_merges_model_and_caches(tiny_model: Path) -> None:
     assert again.model == "cached" and len(again.suggestions) <= 5
     dish = await suggester.for_prompt(rec, "something unheard of for 4")
     assert dish.model == "used" and all(s.source == "model" for s in dish.suggestions)
+    suggester.stop()
+
+
+async def test_the_model_is_shown_the_nearest_dishes(tiny_model: Path) -> None:
+    """A prompt the table does not know by name reaches the model with its nearest dishes;
+    where the model path is off for the language, the nearest dishes answer alone."""
+    model = ModelEngine(ModelConfig(path=tiny_model, probe=False, n_threads=1))
+    seen: list[list[prompts.Message]] = []
+    generate = model.generate
+
+    async def spy(messages: list[prompts.Message], **kwargs: Any) -> Generation:
+        seen.append(messages)
+        return await generate(messages, **kwargs)
+
+    model.generate = spy  # type: ignore[method-assign]
+    suggester = Suggester(model=model)
+    suggester.start()
+    assert await model.wait_ready_async(DEADLINE_S), model.error
+    rec = record("en", "rice")
+    suggester.model_prompt_langs = frozenset({"en"})
+    used = await suggester.for_prompt(rec, "salmon salad for 4", limit=20)
+    assert used.model == "used"
+    sources = [s.source for s in used.suggestions]  # the model's answer, then the dishes' rest
+    assert "dish" in sources and sources == sorted(sources, key=lambda s: s != "model")
+    asked = seen[-1][-1]["content"]
+    assert "- baked salmon: salmon, " in asked and "Adapt them" in asked
+    suggester.model_prompt_langs = frozenset({"ru"})
+    nearest = await suggester.for_prompt(rec, "salmon salad for 6")
+    assert nearest.model == "nearest" and nearest.suggestions[0].name == "salmon"
+    assert len(seen) == 1  # the model was not asked
     suggester.stop()
 
 

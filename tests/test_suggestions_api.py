@@ -122,8 +122,15 @@ def test_dish_prompt_is_answered_from_the_table(live_server: ServerProcess) -> N
 
 def test_prompt_the_table_does_not_know_needs_the_model(live_server: ServerProcess) -> None:
     list_id = live_server.create_list()
-    response = live_server.api("POST", "/suggestions", list_id, json={"prompt": "что-то новое"})
+    # (not "что-то новое": retrieval by words finds "новый год" near it, and answers)
+    unheard = {"prompt": "что-то неслыханное"}
+    response = live_server.api("POST", "/suggestions", list_id, json=unheard)
     assert response.status_code == 503 and response.json()["ok"] is False
+    near = live_server.api("POST", "/suggestions", list_id, json={"prompt": "salmon salad"})
+    # English keeps the model for such prompts; without one the nearest dishes answer alone
+    assert near.status_code == 200 and near.json()["model"] == "absent"
+    first = near.json()["suggestions"][0]
+    assert first["name"] == "salmon" and first["source"] == "dish"
     assert live_server.api("POST", "/suggestions", list_id, json={}).status_code == 422
 
 
@@ -224,9 +231,10 @@ async def test_the_model_joins_when_loaded(server_factory: ServerFactory, tmp_pa
     from tests.gguf_tiny import write_tiny_gguf
 
     model = write_tiny_gguf(tmp_path / "tiny.gguf")
-    server = server_factory({"LISTOK_MODEL": str(model), "LISTOK_MODEL_PROBE": "0"})
+    env = {"LISTOK_MODEL": str(model), "LISTOK_MODEL_PROBE": "0", "LISTOK_MODEL_LIST_LANGS": "ru"}
+    server = server_factory(env)
     list_id = server.create_list("Ужин")
-    add(server, list_id, "картошка")
+    add(server, list_id, "гвозди")  # nothing the table pairs: room left for the model
 
     def model_state() -> str:
         state: str = server.api("GET", "/suggestions", list_id).json()["model"]
@@ -236,7 +244,7 @@ async def test_the_model_joins_when_loaded(server_factory: ServerFactory, tmp_pa
     # A GET never waits for the model: "pending" first, then the next call picks it up.
     assert await wait_for(model_state, timeout=60, what="model loaded") in ("pending", "cached")
     assert await wait_for(lambda: model_state() == "cached", timeout=60, what="model additions")
-    response = server.api("POST", "/suggestions", list_id, json={"prompt": "что-то новое"})
+    response = server.api("POST", "/suggestions", list_id, json={"prompt": "что-то неслыханное"})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["model"] in ("used", "cached")
@@ -338,6 +346,16 @@ def test_other_lists_names_come_translated_or_not_at_all() -> None:
     assert [s.name for s in in_language(found, "ru")] == ["бананы", "хлеб"]
 
 
+def test_model_languages_setting() -> None:
+    from server.suggestions import model_langs
+
+    assert model_langs("ru, EN", "model_list_langs") == frozenset({"ru", "en"})
+    assert model_langs("none", "model_list_langs") == frozenset()
+    assert model_langs("", "model_list_langs") is None  # the measured default
+    with pytest.raises(SystemExit, match="LISTOK_MODEL_LIST_LANGS"):
+        model_langs("de", "model_list_langs")
+
+
 class ScriptedModel:
     """A stand-in for the model engine: answers when the test says so (what is under test is
     that the GET does not wait for it, and what happens to its names)."""
@@ -349,11 +367,15 @@ class ScriptedModel:
         self.names = names
         self.release = asyncio.Event()
         self.calls = 0
+        self.similar: list[tuple[str, list[str]]] = []
 
-    async def missing_items(self, record: object, limit: int, timeout: float) -> list[object]:
+    async def missing_items(
+        self, record: object, limit: int, timeout: float, similar: list[tuple[str, list[str]]]
+    ) -> list[object]:
         from models.history import Suggestion
 
         self.calls += 1
+        self.similar = similar
         await self.release.wait()
         return [Suggestion(n, "model", "", 0.4 - i / 100) for i, n in enumerate(self.names)]
 
@@ -370,10 +392,17 @@ async def test_a_get_never_waits_for_the_model() -> None:
     # ScriptedModel stands in for ModelEngine with the members Suggester uses.
     suggester = Suggester(model=model)  # type: ignore[arg-type]
     record = ListRecord("l", "ru", [Entry("свёкла", 1), Entry("капуста", 1)], "Обед")
-    first = await asyncio.wait_for(suggester.suggest(record, limit=8), timeout=5)
+    off = await suggester.suggest(record, limit=30)
+    assert off.model == "off" and model.calls == 0  # by default not used for lists
+    suggester.model_list_langs = frozenset({"ru"})  # as LISTOK_MODEL_LIST_LANGS=ru does
+    full = await suggester.suggest(record, limit=8)
+    assert full.model == "skipped" and model.calls == 0  # the table filled all 8: not asked
+    # 30 leaves room after the table's pairings: the model is asked, in the background
+    first = await asyncio.wait_for(suggester.suggest(record, limit=30), timeout=5)
     assert first.model == "pending" and first.suggestions  # the table answered meanwhile
-    again = await suggester.suggest(record, limit=8)
+    again = await suggester.suggest(record, limit=30)
     assert again.model == "pending" and model.calls == 1  # one generation, not one per GET
+    assert model.similar and model.similar[0][0] == "борщ"  # shown the nearest dishes
     model.release.set()
     await suggester.settle()
     later = await suggester.suggest(record, limit=30)
