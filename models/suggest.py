@@ -302,15 +302,14 @@ RETRIEVE_K = 3
 # Where the model, shown the nearest dishes, answers a dish the table does not know by name:
 # only where it beat those dishes alone on the held-out prompts with their own dish taken out
 # of the table (docs/suggestions.md "Grounding"; docs/decisions/model-adapts-in-english-only.md).
-# English: 63.5% mean recall against 60.7%. Russian: no better (45.2% both; the model's
-# adaptations added nothing the dishes did not have) and 15-27 s slower, so the nearest dishes
+# English: 63.5% mean recall against 59.2%. Russian: no better (45.2% both; the model's
+# adaptations added nothing the dishes did not have) and 7-13 s slower, so the nearest dishes
 # answer alone. Either way the model alone answers a prompt nothing is near.
 MODEL_PROMPT_LANGS: frozenset[Lang] = frozenset({"en"})
-# Where the model adds to a list's suggestions (GET, in the background, when statistics and the
-# table leave room). Nowhere: on the 30 held-out cold-start lists its additions never beat the
-# table's answer (acceptable items in the top 8: RU 69 with or without it, EN 74 against 73 when
-# it could push the table's weakest pairing out; asked only with room, it added "масло, соль" to
-# a Russian baby list and nothing new to the English one). docs/suggestions.md "Grounding".
+# Where the model adds to a list's suggestions (GET, in the background, when its additions could
+# still rank). Nowhere: on two held-out cold-start sets they never beat the table's answer
+# (acceptable items in the top 8, RU 89 -> 85 and 80 -> 74, EN 90 -> 90 and 73 -> 71: above
+# the table's padding they push acceptable items out). docs/suggestions.md "Grounding".
 MODEL_LIST_LANGS: frozenset[Lang] = frozenset()
 
 

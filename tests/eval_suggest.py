@@ -863,7 +863,7 @@ async def eval_grounded_lists(engine: Any, show: bool, path: Path) -> None:
             ("free", "model free + grounded (<= 6)"),
             ("nearest", "model + nearest dishes + grounded (<= 6)"),
             ("merged", "GET top 8 with the grounded model's additions"),
-            ("product", "GET top 8, the model asked only with room"),
+            ("product", "GET top 8, the model asked only if it can rank"),
         ):
             counts = rows[row]
             print(
