@@ -143,10 +143,17 @@ async def _suggest(settings: Settings, list_id: str, prompt: str | None, limit: 
         if suggester.model is not None:
             await asyncio.to_thread(suggester.model.wait_ready, 120)
         record = records[list_id]
-        if prompt:
-            result = await suggester.for_prompt(record, prompt, limit=limit)
-        else:
-            result = await suggester.suggest(record, limit=limit)
+        from models.llm import ModelError
+
+        try:
+            if prompt:
+                result = await suggester.for_prompt(record, prompt, limit=limit)
+            else:
+                result = await suggester.suggest(record, limit=limit)
+        except ModelError as exc:  # a prompt neither the table nor a model can answer
+            print(f"listok: {exc}", file=sys.stderr)
+            suggester.stop()
+            return 1
         print(f"# {record.title or list_id} ({record.lang}); model: {result.model}")
         for s in result.suggestions:
             print(f"{s.name}\t{s.source}\t{s.reason}")
@@ -288,7 +295,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     suggest = commands.add_parser("suggest", help="print suggestions for a list")
     suggest.add_argument("list_id")
-    suggest.add_argument("--prompt", help='a dish or occasion, e.g. "борщ на 6" (needs the model)')
+    suggest.add_argument(
+        "--prompt", help='a dish or occasion, e.g. "борщ на 6" (the dish table, else the model)'
+    )
     suggest.add_argument("--limit", type=int, default=10)
     suggest.add_argument("--data-dir", type=Path, help="where listok.db lives (LISTOK_DATA_DIR)")
     add_operator_commands(commands)

@@ -55,6 +55,13 @@ def test_suggest_and_export_from_the_command_line(live_server: ServerProcess) ->
     assert exported.stdout.splitlines() == ["# Cold", "", "- [ ] tea", "- [ ] lemon"]
     missing = listok("suggest", "5a2b1c3d-0000-4000-8000-000000000009", "--data-dir", data_dir)
     assert missing.returncode == 1 and "no list" in missing.stderr
+    # A prompt the dish table knows is answered without a model; one nothing is near, and no
+    # model, is a one-line error, not a traceback.
+    dish = listok("suggest", list_id, "--prompt", "pancakes for 4", "--data-dir", data_dir)
+    assert dish.returncode == 0 and "\tdish\t" in dish.stdout, dish.stderr
+    unknown = listok("suggest", list_id, "--prompt", "qwxzv", "--data-dir", data_dir)
+    assert unknown.returncode == 1 and unknown.stderr.startswith("listok: "), unknown.stderr
+    assert "Traceback" not in unknown.stderr
 
 
 def lists_in_memory(server: ServerProcess) -> float:
