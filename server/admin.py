@@ -29,6 +29,7 @@ from server.errors import (
     UnauthorizedError,
     UnprocessableError,
 )
+from server.http import int_param
 from server.jobs import Job
 from server.overview import Decoded, DecodedLists, describe
 from server.services import Services
@@ -274,19 +275,6 @@ def _services(request: Request) -> Services:
     return services
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise UnprocessableError(f"{name} must be an integer") from exc
-    if not low <= value <= high:
-        raise UnprocessableError(f"{name} must be between {low} and {high}")
-    return value
-
-
 def _json(body: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=_NO_STORE)
 
@@ -299,8 +287,8 @@ async def lists(request: Request) -> JSONResponse:
     query = request.query_params.get("q", "")
     if len(query) > MAX_QUERY:
         raise UnprocessableError(f"q must be at most {MAX_QUERY} characters")
-    offset = _int_param(request, "offset", 0, 0, 1 << 31)
-    limit = _int_param(request, "limit", 50, 1, MAX_PAGE)
+    offset = int_param(request.query_params.get("offset"), "offset", 0, 0, 1 << 31)
+    limit = int_param(request.query_params.get("limit"), "limit", 50, 1, MAX_PAGE)
     page = await list_rows(_services(request), state=state, query=query, offset=offset, limit=limit)
     return _json(page)
 

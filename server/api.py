@@ -35,6 +35,7 @@ from server.http import (
     body_of,
     change,
     document,
+    int_param,
     limits_of,
     list_id_of,
     read_body,
@@ -237,10 +238,7 @@ async def suggestions(request: Request) -> JSONResponse:
     """`GET`: items likely missing (history, together, model); `POST {"prompt"}`: a dish's items."""
     list_id, _ = await authorize(request, "view")
     services = services_of(request)
-    raw_limit = request.query_params.get("limit", "10")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 50:
-        raise UnprocessableError("limit must be an integer from 1 to 50")
-    limit = int(raw_limit)
+    limit = int_param(request.query_params.get("limit"), "limit", 10, 1, 50)
     if request.method == "GET":
         result = await services.suggestions.suggest(list_id, limit)
         return JSONResponse(result.to_json())

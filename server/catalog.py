@@ -59,6 +59,7 @@ from server.http import (
     authorize,
     body_of,
     document,
+    int_param,
     limits_of,
     refuse_declared_size,
     services_of,
@@ -206,14 +207,6 @@ def any_list_token(store: Any, token: str | None) -> None:
         _known_tokens.popitem(last=False)
 
 
-def _limit(request: Request, default: int = 10) -> int:
-    raw = request.query_params.get("limit", str(default))
-    top = schema.PRODUCT_LIMIT_MAX
-    if not raw.isdigit() or not 1 <= int(raw) <= top:
-        raise UnprocessableError(f"limit must be an integer from 1 to {top}")
-    return int(raw)
-
-
 async def products(request: Request) -> JSONResponse:
     """`GET /api/products?q=TEXT&limit=N[&store=NAME]`"""
     token = token_from(request)
@@ -223,7 +216,7 @@ async def products(request: Request) -> JSONResponse:
     query = request.query_params.get("q", "").strip()
     if not query or len(query) > schema.PRODUCT_QUERY_MAX:
         raise UnprocessableError(f"q must be 1-{schema.PRODUCT_QUERY_MAX} characters")
-    limit = _limit(request)
+    limit = int_param(request.query_params.get("limit"), "limit", 10, 1, schema.PRODUCT_LIMIT_MAX)
     store = request.query_params.get("store") or None
     if store is not None and len(store) > schema.STORE_NAME_MAX:
         raise UnprocessableError(f"store must be at most {schema.STORE_NAME_MAX} characters")

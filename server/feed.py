@@ -14,23 +14,11 @@ from starlette.responses import JSONResponse, StreamingResponse
 from server.auth import token_from
 from server.errors import ListokError, UnprocessableError
 from server.events import event_json, summary
-from server.http import address_of, authorize, limits_of, resolve, services_of
+from server.http import address_of, authorize, int_param, limits_of, resolve, services_of
 from server.suggestions import CATEGORIZER
 
 KEEPALIVE_SECONDS = 15.0
 PAGE = 500
-
-
-def _int_param(raw: str | None, name: str, default: int, lo: int, hi: int) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise UnprocessableError(f"{name} must be an integer") from exc
-    if not lo <= value <= hi:
-        raise UnprocessableError(f"{name} must be between {lo} and {hi}")
-    return value
 
 
 async def events(request: Request) -> StreamingResponse:
@@ -42,7 +30,7 @@ async def events(request: Request) -> StreamingResponse:
     list_id, _ = await authorize(request, "view")
     services = services_of(request)
     raw_after = request.headers.get("last-event-id") or request.query_params.get("after")
-    after = _int_param(raw_after, "after", -1, 0, 2**62)
+    after = int_param(raw_after, "after", -1, 0, 2**62)
     if after < 0:
         latest = await asyncio.to_thread(services.store.recent_events, list_id, 1)
         after = latest[0].event_id if latest else 0
@@ -99,7 +87,7 @@ def language(request: Request) -> str:
 async def activity(request: Request) -> JSONResponse:
     """`GET /api/lists/{id}/activity`: who did what and when, newest first."""
     list_id, _ = await authorize(request, "view")
-    limit = _int_param(request.query_params.get("limit"), "limit", 50, 1, 500)
+    limit = int_param(request.query_params.get("limit"), "limit", 50, 1, 500)
     lang = language(request)
     recent = await asyncio.to_thread(services_of(request).store.recent_events, list_id, limit)
     entries: list[dict[str, Any]] = []

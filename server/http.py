@@ -104,6 +104,20 @@ async def body_of(request: Request, kind: type[T]) -> T:
     return decode(await read_body(request), kind)
 
 
+def int_param(raw: str | None, name: str, default: int, low: int, high: int) -> int:
+    """A whole number from a query parameter or header: `default` when absent or empty, else
+    within [low, high] or a 422."""
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise UnprocessableError(f"{name} must be an integer from {low} to {high}") from exc
+    if not low <= value <= high:
+        raise UnprocessableError(f"{name} must be an integer from {low} to {high}")
+    return value
+
+
 # -- who is asking -------------------------------------------------------------------------
 
 
