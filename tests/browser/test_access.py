@@ -27,6 +27,19 @@ from tests.support import ServerProcess
 pytestmark = pytest.mark.browser
 
 
+def anna_with_a_list(
+    new_page: Callable[..., Page], base_url: str, title: str, item: str
+) -> tuple[Page, str, str]:
+    """Anna's phone with a new list holding one saved item: (page, list id, owner token)."""
+    anna = phone(new_page, "Anna")
+    list_id = create_list(anna, base_url, title)
+    add_item(anna, item)
+    expect_state(anna, "saved")
+    token = token_of(anna, list_id)
+    assert token
+    return anna, list_id, token
+
+
 def make_share(base_url: str, list_id: str, token: str | None, role: str) -> dict[str, str]:
     response = httpx.post(
         f"{base_url}/api/lists/{list_id}/shares",
@@ -156,11 +169,7 @@ def test_the_last_owner_device_is_warned_before_it_leaves(
 def test_a_fresh_link_gives_a_revoked_device_access_again_and_sends_what_it_kept(
     live_server: ServerProcess, new_page: Callable[..., Page]
 ) -> None:
-    anna = phone(new_page, "Anna")
-    list_id = create_list(anna, live_server.url, "Shop")
-    add_item(anna, "milk")
-    expect_state(anna, "saved")
-    owner = token_of(anna, list_id)
+    anna, list_id, owner = anna_with_a_list(new_page, live_server.url, "Shop", "milk")
     first = make_share(live_server.url, list_id, owner, "edit")
 
     boris = phone(new_page, "Boris")
@@ -191,11 +200,7 @@ def test_a_fresh_link_gives_a_revoked_device_access_again_and_sends_what_it_kept
 def test_an_owner_device_opening_a_view_link_of_its_own_list_stays_owner(
     live_server: ServerProcess, new_page: Callable[..., Page]
 ) -> None:
-    anna = phone(new_page, "Anna")
-    list_id = create_list(anna, live_server.url, "Shop")
-    add_item(anna, "milk")
-    expect_state(anna, "saved")
-    owner = token_of(anna, list_id)
+    anna, list_id, owner = anna_with_a_list(new_page, live_server.url, "Shop", "milk")
     view = make_share(live_server.url, list_id, owner, "view")
 
     open_link(anna, live_server.url, f"{live_server.url}{view['path']}")
